@@ -1,0 +1,49 @@
+import type { Client } from '@temporalio/client';
+import { activityInfo } from '@temporalio/activity';
+import type { CatalogApiClient, CatalogApiTarget } from '../src/catalog-api/client';
+import { SecretMissingError } from '../src/errors';
+import type { Logger } from '../src/logger';
+import type { Metrics } from '../src/metrics';
+import type { Warehouse } from '../src/warehouse/warehouse';
+
+/** Everything activities touch, built once per worker and passed in. */
+export interface ActivityDeps {
+  warehouse: Warehouse;
+  catalogApi: CatalogApiClient;
+  /** Base URL of the catalog API, up to `/api/v1`. */
+  catalogApiBaseUrl: string;
+  /** Named API keys; workflow inputs carry only the names. */
+  apiKeys: Readonly<Record<string, string>>;
+  /** Reaches the index singleton (workflows cannot use a client themselves). */
+  client: Client;
+  taskQueue: string;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/** The key for a reference; the error names the reference, never a value. */
+export function resolveKey(deps: ActivityDeps, keyRef: string): string {
+  const key = deps.apiKeys[keyRef.toLowerCase()];
+  if (!key) {
+    throw new SecretMissingError(
+      `no catalog API key named "${keyRef}" in this worker (set CATALOG_API_KEY${keyRef === 'default' ? '' : `_${keyRef.toUpperCase()}`})`,
+    );
+  }
+  return key;
+}
+
+export function target(deps: ActivityDeps, account: string, catalog: string, keyRef: string): CatalogApiTarget {
+  return { baseUrl: deps.catalogApiBaseUrl, account, catalog, apiKey: resolveKey(deps, keyRef) };
+}
+
+/** A logger carrying the ids of the running activity and its workflow. */
+export function activityLogger(deps: ActivityDeps, fields: Record<string, unknown> = {}): Logger {
+  const info = activityInfo();
+  return deps.logger.child({
+    workflowId: info.workflowExecution?.workflowId,
+    runId: info.workflowExecution?.runId,
+    activity: info.activityType,
+    attempt: info.attempt,
+    ...fields,
+  });
+}

@@ -1,0 +1,148 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import pino from 'pino';
+import { type Config, loadConfig } from '../config';
+import { runDemo } from '../demo/demo';
+import { FakeCatalogApi } from '../fakes/fake-catalog-api';
+import { createLogger } from '../logger';
+import { PROJECT_ROOT, startStack } from '../stack';
+import { createPool } from '../warehouse/pool';
+import { migrate } from '../warehouse/migrations';
+import { runIngestCommand } from './ingest-command';
+
+function say(message: string): void {
+  process.stdout.write(`${message}\n`);
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
+}
+
+function range(value: string): [number, number] {
+  const m = /^(\d+)-(\d+)$/.exec(value);
+  if (!m || Number(m[1]) > Number(m[2])) throw new InvalidArgumentError('expected MIN-MAX in milliseconds, e.g. 30000-300000');
+  return [Number(m[1]), Number(m[2])];
+}
+
+/** Lines go to a file for commands that talk to a person on the terminal. */
+function fileLogger(config: Config) {
+  const dir = resolve(PROJECT_ROOT, '.data/logs');
+  mkdirSync(dir, { recursive: true });
+  const file = resolve(dir, 'catalog-ingest.log');
+  return { file, logger: createLogger({ level: config.log.level, destination: pino.destination({ dest: file, sync: false }) }) };
+}
+
+async function main(argv: string[]): Promise<number> {
+  const config = loadConfig();
+  let exitCode = 0;
+  const program = new Command('catalog-ingest')
+    .description('Product catalogs from files and APIs into a warehouse and a search catalog, on Temporal')
+    .showHelpAfterError();
+
+  program
+    .command('demo')
+    .description('start everything on embedded defaults and ingest catalogs for two tenants')
+    .option('--exit', 'stop after the summary instead of waiting for Ctrl-C')
+    .option('--catalogs <dir>', 'directory of the real catalogs (default: ../shared/data/catalogs)')
+    .action(async (o: { exit?: boolean; catalogs?: string }) => {
+      const { file, logger } = fileLogger(config);
+      say(`catalog-ingest demo (structured logs: ${file})`);
+      exitCode = await runDemo(config, logger, { exit: Boolean(o.exit), say, ...(o.catalogs ? { catalogsDir: resolve(o.catalogs) } : {}) });
+    });
+
+  program
+    .command('worker')
+    .description('run a worker; starts locally whatever TEMPORAL_ADDRESS, DATABASE_URL and CATALOG_API_BASE_URL leave unset')
+    .action(async () => {
+      const logger = createLogger({ level: config.log.level });
+      const stack = await startStack({ config, logger, say: (m) => logger.info(m) });
+      logger.info({ temporal: stack.temporalAddress, taskQueue: config.temporal.taskQueue }, 'worker running');
+      const stop = () => void stack.shutdown();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      await stack.workerRun;
+      await stack.shutdown();
+    });
+
+  program
+    .command('ingest')
+    .description('ingest a catalog file (JSON array, JSON Lines, CSV or TSV) through a running worker')
+    .requiredOption('--tenant <tenant>')
+    .requiredOption('--catalog <catalog>')
+    .requiredOption('--file <path>')
+    .option('--mapping <preset-or-file>', 'bestbuy, shopify, google-retail, google-merchant, bloomreach, meilisearch-ecommerce, dummyjson, generic, or a mapping JSON file (default: detected)')
+    .addOption(new Option('--format <format>').choices(['json', 'jsonl', 'csv', 'tsv']))
+    .addOption(new Option('--mode <mode>', 'delta PATCHes batches; full replaces the catalog').choices(['delta', 'full']).default('delta'))
+    .option('--account <account>', 'catalog API account (default: CATALOG_API_ACCOUNT)')
+    .option('--key-ref <name>', 'name of the API key the worker resolves (default: default)')
+    .option('--poll-interval <ms>', 'job status check interval', positiveInt)
+    .option('--workflow-id <id>')
+    .option('--no-wait', 'start and return without waiting for the outcome')
+    .action(async (o) => {
+      exitCode = await runIngestCommand(
+        {
+          tenant: o.tenant,
+          catalog: o.catalog,
+          file: o.file,
+          wait: o.wait,
+          ...(o.format ? { format: o.format } : {}),
+          ...(o.mapping ? { mapping: o.mapping } : {}),
+          ...(o.mode ? { mode: o.mode } : {}),
+          ...(o.account ? { account: o.account } : {}),
+          ...(o.keyRef ? { keyRef: o.keyRef } : {}),
+          ...(o.pollInterval ? { pollIntervalMs: o.pollInterval } : {}),
+          ...(o.workflowId ? { workflowId: o.workflowId } : {}),
+        },
+        config,
+      );
+    });
+
+  program
+    .command('fake-catalog-api')
+    .description('serve the fake Bloomreach-style catalog API')
+    .option('--port <port>', 'port', positiveInt, 8090)
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--key <key...>', 'accepted bearer keys', ['demo-key'])
+    .option('--job-duration <min-max>', 'job duration range in ms', range, [30_000, 300_000] as [number, number])
+    .option('--failure-rate <share>', 'share of feed jobs that fail', Number, 0)
+    .action(async (o: { port: number; host: string; key: string[]; jobDuration: [number, number]; failureRate: number }) => {
+      const api = await new FakeCatalogApi({
+        port: o.port,
+        host: o.host,
+        apiKeys: o.key,
+        jobDurationMs: o.jobDuration,
+        failureRate: o.failureRate,
+      }).start();
+      say(`fake catalog API at ${api.url} (state: ${api.url.replace(/\/dataconnect.*$/, '')}/_fake/state)`);
+      await new Promise<void>((r) => process.once('SIGINT', () => r()));
+      await api.stop();
+    });
+
+  program
+    .command('migrate')
+    .description('apply warehouse migrations to DATABASE_URL')
+    .action(async () => {
+      if (!config.warehouse.url) throw new Error('DATABASE_URL is not set');
+      const pool = createPool(config.warehouse.url, 1);
+      try {
+        const applied = await migrate(pool);
+        say(applied.length ? `applied migrations ${applied.join(', ')}` : 'warehouse schema is up to date');
+      } finally {
+        await pool.end();
+      }
+    });
+
+  await program.parseAsync(argv);
+  return exitCode;
+}
+
+main(process.argv).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`catalog-ingest: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+
+/** Task queue the worker polls and every workflow is started on. */
+export const DEFAULT_TASK_QUEUE = 'catalog-ingest';
+
+/** Prefix of the environment variables that hold named catalog API keys. */
+export const API_KEY_ENV_PREFIX = 'CATALOG_API_KEY_';
+
+const durationMs = z.coerce.number().int().nonnegative();
+
+const configSchema = z.object({
+  temporal: z.object({
+    /** host:port of the Temporal frontend; unset means "start a local dev server". */
+    address: z.string().min(1).optional(),
+    /** Default: `default`. */
+    namespace: z.string().min(1).default('default'),
+    /** Default: `catalog-ingest`. */
+    taskQueue: z.string().min(1).default(DEFAULT_TASK_QUEUE),
+  }),
+  warehouse: z.object({
+    /** A postgres:// URL; unset means "run the embedded PGlite warehouse". */
+    url: z.string().min(1).optional(),
+    /** Directory of the embedded warehouse. Default: `.data/warehouse`. */
+    embeddedDir: z.string().default('.data/warehouse'),
+    /** Default: 10 connections. */
+    poolSize: z.coerce.number().int().min(1).max(100).default(10),
+  }),
+  catalogApi: z.object({
+    /** Base URL up to and including `/api/v1`; unset means "start the fake catalog API". */
+    baseUrl: z.url().optional(),
+    /** Default account id used when a workflow input names none. Default: `demo`. */
+    account: z.string().min(1).default('demo'),
+    /** Name of the key used when a workflow input names none. Default: `default`. */
+    defaultKeyRef: z.string().min(1).default('default'),
+  }),
+  /** Named API keys, resolved in the worker only. Never logged, never sent to Temporal. */
+  apiKeys: z.record(z.string(), z.string().min(1)),
+  log: z.object({
+    /** Default: `info`. */
+    level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  }),
+  metrics: z.object({
+    /** Port of the Prometheus `/metrics` endpoint; 0 disables it. Default: 0. */
+    port: z.coerce.number().int().min(0).max(65535).default(0),
+  }),
+  ingest: z.object({
+    /** Delay between job status checks. Default: 10 s (the vendor's own cadence). */
+    pollIntervalMs: durationMs.default(10_000),
+    /** Minimum time between two index rebuilds of one catalog. Default: 1 hour. */
+    rebuildIntervalMs: durationMs.default(3_600_000),
+  }),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type Env = Record<string, string | undefined>;
+
+/** Collects `CATALOG_API_KEY` (the `default` key) and `CATALOG_API_KEY_<NAME>` (key `<name>`). */
+function collectApiKeys(env: Env): Record<string, string> {
+  const keys: Record<string, string> = {};
+  if (env.CATALOG_API_KEY) keys.default = env.CATALOG_API_KEY;
+
+  for (const [name, value] of Object.entries(env)) {
+    if (name.startsWith(API_KEY_ENV_PREFIX) && value) {
+      keys[name.slice(API_KEY_ENV_PREFIX.length).toLowerCase()] = value;
+    }
+  }
+  return keys;
+}
+
+function blankToUndefined(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+/** Parses the process environment once, at the edge; everything below receives the result. */
+export function loadConfig(env: Env = process.env): Config {
+  const parsed = configSchema.safeParse({
+    temporal: {
+      address: blankToUndefined(env.TEMPORAL_ADDRESS),
+      namespace: blankToUndefined(env.TEMPORAL_NAMESPACE),
+      taskQueue: blankToUndefined(env.TEMPORAL_TASK_QUEUE),
+    },
+    warehouse: {
+      url: blankToUndefined(env.DATABASE_URL),
+      embeddedDir: blankToUndefined(env.WAREHOUSE_EMBEDDED_DIR),
+      poolSize: blankToUndefined(env.DATABASE_POOL_SIZE),
+    },
+    catalogApi: {
+      baseUrl: blankToUndefined(env.CATALOG_API_BASE_URL),
+      account: blankToUndefined(env.CATALOG_API_ACCOUNT),
+      defaultKeyRef: blankToUndefined(env.CATALOG_API_KEY_REF),
+    },
+    apiKeys: collectApiKeys(env),
+    log: { level: blankToUndefined(env.LOG_LEVEL) },
+    metrics: { port: blankToUndefined(env.METRICS_PORT) },
+    ingest: {
+      pollIntervalMs: blankToUndefined(env.JOB_POLL_INTERVAL_MS),
+      rebuildIntervalMs: blankToUndefined(env.INDEX_REBUILD_INTERVAL_MS),
+    },
+  });
+  if (!parsed.success) {
+    // Name the setting, never echo a value: some of them are secrets.
+    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new Error(`invalid configuration: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}

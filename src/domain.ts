@@ -1,0 +1,164 @@
+/**
+ * Inputs and results that cross the workflow/activity boundary. Pure types and constants only:
+ * workflows import this file, so it must never import I/O.
+ */
+
+export type FeedMode = 'full' | 'delta';
+
+export interface FileSource {
+  kind: 'file';
+  /** Path as the worker sees it. */
+  path: string;
+  /** `json`, `jsonl`, `csv` or `tsv`. Default: detected from the extension and first bytes. */
+  format?: 'json' | 'jsonl' | 'csv' | 'tsv';
+  /** A preset name (`bestbuy`, `shopify`, `google-retail`, ...) or a mapping file. Default: detected. */
+  mapping?: string;
+}
+
+export interface CatalogApiRef {
+  /** Catalog API account. Default: the worker's `CATALOG_API_ACCOUNT`. */
+  account?: string;
+  /** Name of the API key, resolved in the worker. Never the key itself. Default: `default`. */
+  keyRef?: string;
+}
+
+export interface IngestCatalogInput {
+  tenant: string;
+  catalog: string;
+  source: FileSource;
+  /** `delta` PATCHes batches; `full` replaces the catalog with one PUT. Default: `delta`. */
+  mode?: FeedMode;
+  catalogApi?: CatalogApiRef;
+  batching?: { maxProducts?: number; maxBytes?: number };
+  /** Delay between job status checks. Default: 10 s. */
+  pollIntervalMs?: number;
+  /** Give up on a job after this long. Default: 2 hours, as the vendor's connector. */
+  jobTimeoutMs?: number;
+  /** Jobs waited on at once. Default: 4. */
+  maxJobsInFlight?: number;
+  /** Ask the index singleton for a rebuild after success. Default: true. */
+  requestIndexRebuild?: boolean;
+  /** Minimum time between index rebuilds, used if this ingestion starts the singleton. Default: 1 h. */
+  rebuildIntervalMs?: number;
+}
+
+export interface StageInput {
+  ingestionId: string;
+  workflowId: string;
+  tenant: string;
+  catalog: string;
+  source: FileSource;
+  mode: FeedMode;
+  maxProducts: number;
+  maxBytes: number;
+}
+
+export interface StageSummary {
+  format: string;
+  mapping: string;
+  recordsRead: number;
+  rejected: number;
+  duplicates: number;
+  products: number;
+  upserted: number;
+  unchanged: number;
+  batches: number;
+  bytes: number;
+}
+
+export interface SubmitBatchInput {
+  ingestionId: string;
+  tenant: string;
+  catalog: string;
+  seq: number;
+  mode: FeedMode;
+  account: string;
+  keyRef: string;
+}
+
+export interface SubmitBatchResult {
+  jobId: string;
+  /** True when the job id was already recorded and nothing was sent. */
+  reused: boolean;
+}
+
+export interface AwaitJobInput {
+  jobId: string;
+  keyRef: string;
+}
+
+export interface JobOutcome {
+  jobId: string;
+  state: string;
+  rawStatus: string;
+  polls: number;
+  message?: string;
+  /** Epoch ms the job stopped, as the API reported (or when it was seen ended). */
+  stoppedAt: number;
+}
+
+export interface RebuildRequest {
+  ingestionId: string;
+  /** Epoch ms. */
+  requestedAt: number;
+}
+
+export interface IndexRebuildInput {
+  tenant: string;
+  catalog: string;
+  account: string;
+  keyRef: string;
+  /** Minimum time between two rebuilds. Default: 1 hour. */
+  minIntervalMs?: number;
+  /** Default: 10 s. */
+  pollIntervalMs?: number;
+  /** Wait after a failed index job before trying again. Default: 10 minutes. */
+  retryAfterFailureMs?: number;
+  /** State carried over continue-as-new. */
+  carried?: { pending: RebuildRequest[]; lastStartedAt: number | null; nextEarliestAt: number; rebuilds: number };
+}
+
+export interface RebuildStatus {
+  pending: number;
+  running: boolean;
+  rebuilds: number;
+  lastStartedAt: number | null;
+  nextEarliestAt: number | null;
+}
+
+export interface IngestSummary {
+  ingestionId: string;
+  tenant: string;
+  catalog: string;
+  stage: StageSummary;
+  jobs: { seq: number; jobId: string; state: string; polls: number }[];
+  polls: number;
+  indexRebuildRequested: boolean;
+  durationMs: number;
+}
+
+export interface IngestProgress {
+  phase: 'staging' | 'submitting' | 'recording' | 'done' | 'failed';
+  batches: number;
+  submitted: number;
+  finished: number;
+  failed: number;
+}
+
+/** The index singleton's workflow id: one per tenant and catalog. */
+export function indexRebuildWorkflowId(tenant: string, catalog: string): string {
+  return `index-rebuild/${tenant}/${catalog}`;
+}
+
+export const REQUEST_REBUILD_SIGNAL = 'requestRebuild';
+export const REBUILD_STATUS_QUERY = 'rebuildStatus';
+export const INGEST_PROGRESS_QUERY = 'progress';
+
+export const DEFAULT_POLL_INTERVAL_MS = 10_000;
+export const DEFAULT_REBUILD_INTERVAL_MS = 3_600_000;
+export const DEFAULT_JOB_TIMEOUT_MS = 2 * 3_600_000;
+/** Under the API's 5 MiB body limit, with room for headers and rounding. */
+export const DEFAULT_MAX_BATCH_BYTES = 4_500_000;
+export const DEFAULT_MAX_BATCH_PRODUCTS = 5_000;
+/** A full feed is one jsonlines PUT (it replaces the catalog), up to the API's 1 GB limit. */
+export const FULL_FEED_MAX_BYTES = 900_000_000;

@@ -1,0 +1,94 @@
+/**
+ * Named errors with stable codes. Failures are classified once, at the activity boundary
+ * (`activities/failures.ts`), from these classes alone.
+ */
+export type ErrorCode =
+  | 'CI_HTTP_NETWORK'
+  | 'CI_HTTP_STATUS'
+  | 'CI_HTTP_RATE_LIMITED'
+  | 'CI_HTTP_BAD_ANSWER'
+  | 'CI_SOURCE_FORMAT'
+  | 'CI_SOURCE_NOT_FOUND'
+  | 'CI_MAPPING'
+  | 'CI_SECRET_MISSING'
+  | 'CI_JOB_FAILED'
+  | 'CI_BATCH_MISSING';
+
+export abstract class CatalogIngestError extends Error {
+  abstract readonly code: ErrorCode;
+  /** Whether trying the same call again may succeed. */
+  abstract readonly retryable: boolean;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Connection refused or reset, DNS failure, a timeout: the request may or may not have arrived. */
+export class NetworkError extends CatalogIngestError {
+  readonly code = 'CI_HTTP_NETWORK';
+  readonly retryable = true;
+  constructor(
+    message: string,
+    readonly networkCode: string | undefined,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** The server answered with a status we do not accept. 5xx retry; other 4xx do not. */
+export class HttpStatusError extends CatalogIngestError {
+  readonly code: ErrorCode = 'CI_HTTP_STATUS';
+  readonly retryable: boolean;
+  constructor(
+    message: string,
+    readonly status: number,
+    /** Delay the server asked for (Retry-After), already clamped, in ms. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.retryable = status >= 500 || status === 429 || status === 408;
+  }
+}
+
+/** 429 (or a quota answer): retry after the delay the server named. */
+export class RateLimitedError extends HttpStatusError {
+  override readonly code = 'CI_HTTP_RATE_LIMITED';
+}
+
+/** A 2xx whose body is not what the contract promises (HTML, no job id, bad JSON). */
+export class BadAnswerError extends CatalogIngestError {
+  readonly code = 'CI_HTTP_BAD_ANSWER';
+  readonly retryable = true;
+}
+
+/** The source file cannot be read in the format it claims. */
+export class SourceFormatError extends CatalogIngestError {
+  readonly code = 'CI_SOURCE_FORMAT';
+  readonly retryable = false;
+}
+
+export class SourceNotFoundError extends CatalogIngestError {
+  readonly code = 'CI_SOURCE_NOT_FOUND';
+  readonly retryable = false;
+}
+
+/** The mapping file or preset is unusable. */
+export class MappingError extends CatalogIngestError {
+  readonly code = 'CI_MAPPING';
+  readonly retryable = false;
+}
+
+/** A key reference names no key known to this worker. The message names the reference only. */
+export class SecretMissingError extends CatalogIngestError {
+  readonly code = 'CI_SECRET_MISSING';
+  readonly retryable = false;
+}
+
+/** A warehouse batch the workflow refers to does not exist. */
+export class BatchMissingError extends CatalogIngestError {
+  readonly code = 'CI_BATCH_MISSING';
+  readonly retryable = false;
+}

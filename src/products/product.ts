@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+
+export const AVAILABILITY = ['in_stock', 'out_of_stock', 'preorder', 'backorder'] as const;
+
+/** Source spellings of availability, normalised before validation. */
+const AVAILABILITY_ALIASES: Record<string, (typeof AVAILABILITY)[number]> = {
+  in_stock: 'in_stock',
+  instock: 'in_stock',
+  'in stock': 'in_stock',
+  available: 'in_stock',
+  out_of_stock: 'out_of_stock',
+  outofstock: 'out_of_stock',
+  'out of stock': 'out_of_stock',
+  sold_out: 'out_of_stock',
+  preorder: 'preorder',
+  pre_order: 'preorder',
+  backorder: 'backorder',
+  back_order: 'backorder',
+};
+
+const optionalText = z.string().trim().min(1).max(100_000).optional();
+
+const money = z.number().finite().nonnegative().max(1e9);
+
+/** A product as this service understands it, whatever the source's shape. */
+export const productSchema = z.object({
+  id: z
+    .string()
+    .trim()
+    .min(1, 'product id is empty')
+    .max(256)
+    .regex(/^[^\s]+$/, 'product id contains whitespace'),
+  title: z.string().trim().min(1, 'title is empty').max(2_000),
+  description: optionalText,
+  brand: optionalText,
+  price: money.optional(),
+  salePrice: money.optional(),
+  currency: z
+    .string()
+    .regex(/^[A-Z]{3}$/, 'currency must be a 3-letter ISO code')
+    .optional(),
+  url: z.url().optional(),
+  imageUrl: z.url().optional(),
+  categories: z.array(z.string().trim().min(1)).max(100).optional(),
+  availability: z.enum(AVAILABILITY).optional(),
+  /** When the source last changed the product (ISO-8601). */
+  updatedAt: z.iso.datetime({ offset: true }).optional(),
+  attributes: z.record(z.string(), z.unknown()).optional(),
+  variants: z.record(z.string(), z.object({ attributes: z.record(z.string(), z.unknown()) })).optional(),
+});
+
+export type Product = z.infer<typeof productSchema>;
+
+/** One problem found in a record: the field path, a stable code, a message. */
+export interface RecordIssue {
+  path: string;
+  code: string;
+  message: string;
+}
+
+export type ValidationResult = { ok: true; product: Product } | { ok: false; issues: RecordIssue[] };
+
+export function normaliseAvailability(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  return AVAILABILITY_ALIASES[value.trim().toLowerCase().replace(/[-]/g, '_')] ?? value;
+}
+
+export function validateProduct(candidate: unknown): ValidationResult {
+  const parsed = productSchema.safeParse(candidate);
+  if (parsed.success) return { ok: true, product: parsed.data };
+  return {
+    ok: false,
+    issues: parsed.error.issues.map((i) => ({
+      path: i.path.join('.') || '(record)',
+      code: i.code,
+      message: i.message,
+    })),
+  };
+}
+
+export function describeIssues(issues: RecordIssue[]): string {
+  return issues.map((i) => `${i.path}: ${i.message}`).join('; ');
+}
+
+/** Escapes a product id for a JSON Pointer segment (`~` to `~0`, `/` to `~1`). */
+export function encodePointer(segment: string): string {
+  return segment.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/** The catalog API's `value` for a product: attributes plus variants. */
+export function toCatalogValue(p: Product): { attributes: Record<string, unknown>; variants: Record<string, unknown> } {
+  const attributes: Record<string, unknown> = { ...p.attributes, pid: p.id, title: p.title };
+  const set = (key: string, value: unknown) => {
+    if (value !== undefined) attributes[key] = value;
+  };
+  set('description', p.description);
+  set('brand', p.brand);
+  set('price', p.price);
+  set('sale_price', p.salePrice);
+  set('currency', p.currency);
+  set('url', p.url);
+  set('thumb_image', p.imageUrl);
+  set('category_paths', p.categories?.map((name) => [{ id: categoryId(name), name }]));
+  set('availability', p.availability);
+  return { attributes, variants: p.variants ?? {} };
+}
+
+function categoryId(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+}
+
+/** A JSON Patch `add` operation for the product, as one line of JSON. */
+export function toAddOperation(p: Product): string {
+  return JSON.stringify({ op: 'add', path: `/products/${encodePointer(p.id)}`, value: toCatalogValue(p) });
+}
+
+export function contentHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 32);
+}

@@ -1,0 +1,123 @@
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parse as parseCsv } from 'csv-parse';
+import { SourceFormatError, SourceNotFoundError } from '../errors';
+import { JsonArraySplitter } from './json-array-splitter';
+
+export const FILE_FORMATS = ['json', 'jsonl', 'csv', 'tsv'] as const;
+export type FileFormat = (typeof FILE_FORMATS)[number];
+
+/** One record read from a file, or the reason it could not be read. */
+export type SourceRecord =
+  | { position: number; record: unknown }
+  | { position: number; error: string; raw: string };
+
+/** Picks the format from the extension, then from the first bytes. */
+export async function detectFormat(path: string): Promise<FileFormat> {
+  const ext = extname(path).toLowerCase();
+  if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
+  if (ext === '.csv') return 'csv';
+  if (ext === '.tsv') return 'tsv';
+
+  const head = await readHead(path, 64 * 1024);
+  const first = head.trimStart()[0];
+  if (first === '[') return 'json';
+  if (first === '{') {
+    const firstLine = head.trimStart().split('\n', 1)[0]!;
+    try {
+      JSON.parse(firstLine);
+      return 'jsonl';
+    } catch {
+      return 'json';
+    }
+  }
+  if (ext === '.json') throw new SourceFormatError(`${path} does not start with a JSON array or object`);
+  return 'csv';
+}
+
+async function readHead(path: string, bytes: number): Promise<string> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(bytes);
+    const { bytesRead } = await handle.read(buffer, 0, bytes, 0);
+    return buffer.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Streams the records of a file; a record that cannot be parsed is yielded with its reason. */
+export async function* readRecords(path: string, format?: FileFormat): AsyncGenerator<SourceRecord> {
+  await assertReadable(path);
+  const chosen = format ?? (await detectFormat(path));
+  if (chosen === 'json') yield* readJsonArray(path);
+  else if (chosen === 'jsonl') yield* readJsonLines(path);
+  else yield* readDelimited(path, chosen === 'tsv' ? '\t' : ',');
+}
+
+async function assertReadable(path: string): Promise<void> {
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) throw new SourceNotFoundError(`${path} is not a file`);
+  } catch (err) {
+    if (err instanceof SourceNotFoundError) throw err;
+    throw new SourceNotFoundError(`cannot read source file ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+  }
+}
+
+function parseElement(text: string, position: number): SourceRecord {
+  try {
+    return { position, record: JSON.parse(text) };
+  } catch (err) {
+    return { position, error: `not valid JSON: ${(err as Error).message}`, raw: text.slice(0, 10_000) };
+  }
+}
+
+async function* readJsonArray(path: string): AsyncGenerator<SourceRecord> {
+  const splitter = new JsonArraySplitter();
+  let position = 0;
+  for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 256 * 1024 })) {
+    for (const element of splitter.push(chunk as string)) yield parseElement(element, ++position);
+  }
+  if (!splitter.foundArray) throw new SourceFormatError(`${path} holds no array of records`);
+  if (!splitter.complete) {
+    const raw = splitter.remainder;
+    if (raw) yield { position: ++position, error: 'file ends inside this record (truncated)', raw };
+    else throw new SourceFormatError(`${path} ends before its array is closed (truncated)`);
+  }
+}
+
+async function* readJsonLines(path: string): AsyncGenerator<SourceRecord> {
+  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  let line = 0;
+  for await (const text of lines) {
+    line++;
+    if (text.trim() === '') continue;
+    yield parseElement(text, line);
+  }
+}
+
+async function* readDelimited(path: string, delimiter: string): AsyncGenerator<SourceRecord> {
+  const parser = createReadStream(path).pipe(
+    parseCsv({
+      columns: (header: string[]) => header.map((h) => h.trim().replace(/^g:/, '')),
+      delimiter,
+      bom: true,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      relax_quotes: true,
+      info: true,
+    }),
+  );
+  try {
+    for await (const row of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+      yield { position: row.info.lines, record: row.record };
+    }
+  } catch (err) {
+    throw new SourceFormatError(`${path} is not readable as ${delimiter === '\t' ? 'TSV' : 'CSV'}: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+}

@@ -1,0 +1,187 @@
+import { createServer, type Server } from 'node:http';
+import { resolve } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { Config } from './config';
+import { FakeCatalogApi, type FakeCatalogApiOptions } from './fakes/fake-catalog-api';
+import type { Logger } from './logger';
+import { Metrics } from './metrics';
+import { findTemporalCli } from './temporal/cli-binary';
+import { type DevServer, isListening, startDevServer } from './temporal/dev-server';
+import { type EmbeddedWarehouse, startEmbeddedWarehouse } from './warehouse/embedded';
+import { migrate } from './warehouse/migrations';
+import { createPool, type Pool } from './warehouse/pool';
+import { Warehouse } from './warehouse/warehouse';
+import { type IngestWorker, createIngestWorker, installTemporalRuntime } from './worker';
+
+/** The project root (where package.json lives). */
+export const PROJECT_ROOT = resolve(__dirname, '..');
+
+/** Key the in-process fake catalog API accepts when no real API is configured. */
+export const FAKE_API_KEY = 'demo-key';
+
+export interface StackOptions {
+  config: Config;
+  logger: Logger;
+  /** Told about slow or notable steps, for people watching a terminal. */
+  say?: (message: string) => void;
+  /** Options of the fake catalog API started when no base URL is configured. */
+  fakeApi?: FakeCatalogApiOptions;
+  /** Start a worker. Default: true. */
+  worker?: boolean;
+}
+
+/** Everything a run needs, started from configuration; whatever is not configured runs locally. */
+export interface Stack {
+  config: Config;
+  client: Client;
+  warehouse: Warehouse;
+  pool: Pool;
+  metrics: Metrics;
+  temporalAddress: string;
+  /** The Temporal Web UI, when this process started the dev server or knows it. */
+  uiUrl: string | undefined;
+  catalogApiBaseUrl: string;
+  apiKeys: Record<string, string>;
+  fakeApi: FakeCatalogApi | undefined;
+  worker: IngestWorker | undefined;
+  /** Resolves when the worker stops. */
+  workerRun: Promise<void> | undefined;
+  shutdown(): Promise<void>;
+}
+
+export async function startStack(o: StackOptions): Promise<Stack> {
+  const say = o.say ?? (() => undefined);
+  const stops: (() => Promise<void>)[] = [];
+  const shutdown = async () => {
+    for (const stop of stops.reverse()) await stop().catch(() => undefined);
+  };
+  try {
+    installTemporalRuntime(o.logger);
+    const metrics = new Metrics({ defaultMetrics: true });
+    const temporal = await resolveTemporal(o.config, say, stops);
+    const { pool, warehouse } = await openWarehouse(o.config, say, stops);
+
+    let fakeApi: FakeCatalogApi | undefined;
+    let catalogApiBaseUrl = o.config.catalogApi.baseUrl;
+    const apiKeys = { ...o.config.apiKeys };
+    if (!catalogApiBaseUrl) {
+      fakeApi = await new FakeCatalogApi({ apiKeys: [FAKE_API_KEY], ...o.fakeApi }).start();
+      stops.push(() => fakeApi!.stop());
+      catalogApiBaseUrl = fakeApi.url;
+      apiKeys.default ??= FAKE_API_KEY;
+      say(`fake catalog API listening at ${catalogApiBaseUrl}`);
+    }
+
+    const connection = await Connection.connect({ address: temporal.address });
+    stops.push(() => connection.close());
+    const client = new Client({ connection, namespace: o.config.temporal.namespace });
+
+    let worker: IngestWorker | undefined;
+    let workerRun: Promise<void> | undefined;
+    if (o.worker !== false) {
+      const workerConnection = await NativeConnection.connect({ address: temporal.address });
+      worker = await createIngestWorker({
+        connection: workerConnection,
+        client,
+        namespace: o.config.temporal.namespace,
+        taskQueue: o.config.temporal.taskQueue,
+        warehouse,
+        catalogApiBaseUrl,
+        apiKeys,
+        logger: o.logger,
+        metrics,
+      });
+      workerRun = worker.worker.run();
+      const w = worker;
+      stops.push(async () => {
+        if (w.worker.getState() === 'RUNNING') w.worker.shutdown();
+        await workerRun;
+        await w.http.close();
+        await workerConnection.close();
+      });
+    }
+    const metricsServer = await serveMetrics(metrics, o.config.metrics.port);
+    if (metricsServer) stops.push(() => new Promise((r) => metricsServer.close(() => r())));
+
+    return {
+      config: o.config,
+      client,
+      warehouse,
+      pool,
+      metrics,
+      temporalAddress: temporal.address,
+      uiUrl: temporal.uiUrl,
+      catalogApiBaseUrl,
+      apiKeys,
+      fakeApi,
+      worker,
+      workerRun,
+      shutdown,
+    };
+  } catch (err) {
+    await shutdown();
+    throw err;
+  }
+}
+
+async function resolveTemporal(
+  config: Config,
+  say: (m: string) => void,
+  stops: (() => Promise<void>)[],
+): Promise<{ address: string; uiUrl: string | undefined }> {
+  if (config.temporal.address) return { address: config.temporal.address, uiUrl: undefined };
+  if (await isListening('127.0.0.1', 7233)) {
+    say('a Temporal server already listens on 127.0.0.1:7233: using it');
+    return { address: '127.0.0.1:7233', uiUrl: 'http://localhost:8233' };
+  }
+  const cliPath = await findTemporalCli({ projectRoot: PROJECT_ROOT, say, ...envCliPath() });
+  if (!cliPath) throw new Error('no temporal CLI available: install it on PATH or set TEMPORAL_ADDRESS');
+  say(`starting the Temporal dev server (${cliPath})`);
+  const server: DevServer = await startDevServer({ cliPath, dbFile: resolve(PROJECT_ROOT, '.data/temporal.db') });
+  stops.push(() => server.stop());
+  return { address: server.address, uiUrl: 'http://localhost:8233' };
+}
+
+function envCliPath(): { explicitPath?: string } {
+  const p = process.env.TEMPORAL_CLI_PATH;
+  return p ? { explicitPath: p } : {};
+}
+
+async function openWarehouse(
+  config: Config,
+  say: (m: string) => void,
+  stops: (() => Promise<void>)[],
+): Promise<{ pool: Pool; warehouse: Warehouse }> {
+  let url = config.warehouse.url;
+  let poolSize = config.warehouse.poolSize;
+  if (!url) {
+    const dataDir = resolve(PROJECT_ROOT, config.warehouse.embeddedDir);
+    const embedded: EmbeddedWarehouse = await startEmbeddedWarehouse({ dataDir });
+    stops.push(() => embedded.stop());
+    url = embedded.url;
+    // PGlite runs one query at a time whatever the pool size; a small pool avoids queueing.
+    poolSize = Math.min(poolSize, 4);
+    say(`embedded warehouse (PGlite) in ${dataDir}, served at ${url}`);
+  }
+  const pool = createPool(url, poolSize);
+  stops.push(() => pool.end());
+  await migrate(pool);
+  return { pool, warehouse: new Warehouse(pool) };
+}
+
+async function serveMetrics(metrics: Metrics, port: number): Promise<Server | undefined> {
+  if (port === 0) return undefined;
+  const server = createServer((req, res) => {
+    if (req.url !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    void metrics.registry.metrics().then((text) => {
+      res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      res.end(text);
+    });
+  });
+  await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
+  return server;
+}

@@ -1,0 +1,374 @@
+import type { Pool, PoolClient } from 'pg';
+
+export interface IngestionRow {
+  id: string;
+  workflowId: string;
+  tenant: string;
+  catalog: string;
+  source: string;
+  mode: string;
+}
+
+export interface StagedItem {
+  productId: string;
+  operation: string;
+  contentHash: string;
+  sourceUpdatedAt: string | null;
+  position: number;
+}
+
+export interface RejectedRecord {
+  position: number;
+  productId: string | null;
+  reason: string;
+  issues: unknown[];
+  raw: string;
+}
+
+export interface BatchLimits {
+  maxProducts: number;
+  maxBytes: number;
+}
+
+export interface StagingTotals {
+  products: number;
+  upserted: number;
+  unchanged: number;
+  /** Records that repeated a product id already read; the latest source update won. */
+  duplicates: number;
+  batches: number;
+  bytes: number;
+}
+
+export interface BatchRow {
+  seq: number;
+  firstProductId: string;
+  lastProductId: string;
+  products: number;
+  bytes: number;
+  status: string;
+  jobId: string | null;
+}
+
+/** Bytes a JSON Patch array adds around its operations: brackets and commas. */
+const ARRAY_OVERHEAD_PER_ITEM = 1;
+const ARRAY_OVERHEAD = 2;
+
+/** The warehouse: every read and write of the ingestion tables goes through here. */
+export class Warehouse {
+  constructor(readonly pool: Pool) {}
+
+  async beginIngestion(row: IngestionRow): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO ingestions (id, workflow_id, tenant, catalog, source, mode, status)
+       VALUES ($1, $2, $3, $4, $5, $6, 'staging') ON CONFLICT (id) DO NOTHING`,
+      [row.id, row.workflowId, row.tenant, row.catalog, row.source, row.mode],
+    );
+  }
+
+  /** Stages one chunk of valid products; for a repeated id the latest source update wins. */
+  async stageItems(ingestionId: string, items: StagedItem[]): Promise<void> {
+    if (items.length === 0) return;
+    await this.pool.query(
+      `INSERT INTO ingestion_items (ingestion_id, product_id, operation, content_hash, source_updated_at, position)
+       SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::int[])
+       ON CONFLICT (ingestion_id, product_id) DO UPDATE SET
+         operation = excluded.operation, content_hash = excluded.content_hash,
+         source_updated_at = excluded.source_updated_at, position = excluded.position
+       WHERE (coalesce(excluded.source_updated_at, '-infinity'), excluded.position)
+          >= (coalesce(ingestion_items.source_updated_at, '-infinity'), ingestion_items.position)`,
+      [
+        ingestionId,
+        items.map((i) => i.productId),
+        items.map((i) => i.operation),
+        items.map((i) => i.contentHash),
+        items.map((i) => i.sourceUpdatedAt),
+        items.map((i) => i.position),
+      ],
+    );
+  }
+
+  async rejectRecords(ingestion: Pick<IngestionRow, 'id' | 'tenant' | 'catalog'>, rows: RejectedRecord[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.pool.query(
+      `INSERT INTO rejected_records (ingestion_id, tenant, catalog, position, product_id, reason, issues, raw)
+       SELECT $1, $2, $3, * FROM unnest($4::int[], $5::text[], $6::text[], $7::jsonb[], $8::text[])
+       ON CONFLICT (ingestion_id, position) DO NOTHING`,
+      [
+        ingestion.id,
+        ingestion.tenant,
+        ingestion.catalog,
+        rows.map((r) => r.position),
+        rows.map((r) => r.productId),
+        rows.map((r) => r.reason),
+        rows.map((r) => JSON.stringify(r.issues)),
+        rows.map((r) => r.raw),
+      ],
+    );
+  }
+
+  /**
+   * Moves the staged products into `products` and cuts the batches, in one transaction.
+   * Run again for the same ingestion, it returns what the first run decided.
+   */
+  async finishStaging(
+    ingestion: Pick<IngestionRow, 'id' | 'tenant' | 'catalog'>,
+    limits: BatchLimits,
+    counts: { recordsRead: number; rejected: number },
+  ): Promise<StagingTotals> {
+    return this.transaction(async (client) => {
+      const locked = await client.query(
+        `SELECT status, products_upserted, products_unchanged, duplicates FROM ingestions WHERE id = $1 FOR UPDATE`,
+        [ingestion.id],
+      );
+      const row = locked.rows[0];
+      if (row && row.status !== 'staging') return this.stagingTotals(client, ingestion.id, row);
+
+      const upsert = await client.query(
+        `INSERT INTO products AS p (tenant, catalog, product_id, title, price, currency, body, content_hash,
+                                    source_updated_at, last_ingestion_id)
+         SELECT $2, $3, i.product_id, o.value->'attributes'->>'title', (o.value->'attributes'->>'price')::numeric,
+                o.value->'attributes'->>'currency', o.value, i.content_hash, i.source_updated_at, $1
+         FROM ingestion_items i, LATERAL (SELECT (i.operation::jsonb)->'value' AS value) o
+         WHERE i.ingestion_id = $1
+         ON CONFLICT (tenant, catalog, product_id) DO UPDATE SET
+           title = excluded.title, price = excluded.price, currency = excluded.currency, body = excluded.body,
+           content_hash = excluded.content_hash, source_updated_at = excluded.source_updated_at,
+           changed_at = now(), last_ingestion_id = excluded.last_ingestion_id
+         WHERE p.content_hash <> excluded.content_hash
+           AND coalesce(excluded.source_updated_at, 'infinity') >= coalesce(p.source_updated_at, '-infinity')`,
+        [ingestion.id, ingestion.tenant, ingestion.catalog],
+      );
+      const batches = await this.cutBatches(client, ingestion.id, limits);
+      const products = batches.reduce((sum, b) => sum + b.products, 0);
+      const upserted = upsert.rowCount ?? 0;
+      const duplicates = counts.recordsRead - counts.rejected - products;
+
+      await client.query(
+        `UPDATE ingestions SET status = 'staged', staged_at = now(), records_read = $2, records_rejected = $3,
+           duplicates = $4, products_upserted = $5, products_unchanged = $6, batches = $7 WHERE id = $1`,
+        [ingestion.id, counts.recordsRead, counts.rejected, duplicates, upserted, products - upserted, batches.length],
+      );
+      const bytes = batches.reduce((sum, b) => sum + b.bytes, 0);
+      return { products, upserted, unchanged: products - upserted, duplicates, batches: batches.length, bytes };
+    });
+  }
+
+  private async stagingTotals(
+    client: PoolClient,
+    ingestionId: string,
+    row: { products_upserted: number; products_unchanged: number; duplicates: number },
+  ): Promise<StagingTotals> {
+    const agg = await client.query(
+      `SELECT count(*)::int AS batches, coalesce(sum(products), 0)::int AS products, coalesce(sum(bytes), 0)::int AS bytes
+       FROM batches WHERE ingestion_id = $1`,
+      [ingestionId],
+    );
+    const a = agg.rows[0];
+    return {
+      products: a.products,
+      upserted: row.products_upserted,
+      unchanged: row.products_unchanged,
+      duplicates: row.duplicates,
+      batches: a.batches,
+      bytes: a.bytes,
+    };
+  }
+
+  /** Walks the staged products in id order and closes a batch before it passes either limit. */
+  private async cutBatches(client: PoolClient, ingestionId: string, limits: BatchLimits): Promise<BatchRow[]> {
+    const items = await client.query<{ product_id: string; bytes: number }>(
+      `SELECT product_id, octet_length(operation) AS bytes FROM ingestion_items
+       WHERE ingestion_id = $1 ORDER BY product_id`,
+      [ingestionId],
+    );
+    const batches: BatchRow[] = [];
+    let current: BatchRow | undefined;
+    for (const item of items.rows) {
+      const size = item.bytes + ARRAY_OVERHEAD_PER_ITEM;
+      const full =
+        current && (current.products >= limits.maxProducts || current.bytes + size > limits.maxBytes);
+      if (!current || full) {
+        current = { seq: batches.length, firstProductId: item.product_id, lastProductId: item.product_id, products: 0, bytes: ARRAY_OVERHEAD, status: 'staged', jobId: null };
+        batches.push(current);
+      }
+      current.lastProductId = item.product_id;
+      current.products++;
+      current.bytes += size;
+    }
+    if (batches.length > 0) {
+      await client.query(
+        `INSERT INTO batches (ingestion_id, seq, first_product_id, last_product_id, products, bytes)
+         SELECT $1, * FROM unnest($2::int[], $3::text[], $4::text[], $5::int[], $6::int[])`,
+        [
+          ingestionId,
+          batches.map((b) => b.seq),
+          batches.map((b) => b.firstProductId),
+          batches.map((b) => b.lastProductId),
+          batches.map((b) => b.products),
+          batches.map((b) => b.bytes),
+        ],
+      );
+    }
+    return batches;
+  }
+
+  async getBatch(ingestionId: string, seq: number): Promise<BatchRow | undefined> {
+    const res = await this.pool.query(
+      `SELECT seq, first_product_id, last_product_id, products, bytes, status, job_id FROM batches
+       WHERE ingestion_id = $1 AND seq = $2`,
+      [ingestionId, seq],
+    );
+    const r = res.rows[0];
+    if (!r) return undefined;
+    return {
+      seq: r.seq,
+      firstProductId: r.first_product_id,
+      lastProductId: r.last_product_id,
+      products: r.products,
+      bytes: r.bytes,
+      status: r.status,
+      jobId: r.job_id,
+    };
+  }
+
+  /** The catalog operations of a batch, one JSON line each, in product id order. */
+  async batchOperations(ingestionId: string, batch: BatchRow): Promise<string[]> {
+    const res = await this.pool.query<{ operation: string }>(
+      `SELECT operation FROM ingestion_items
+       WHERE ingestion_id = $1 AND product_id >= $2 AND product_id <= $3 ORDER BY product_id`,
+      [ingestionId, batch.firstProductId, batch.lastProductId],
+    );
+    return res.rows.map((r) => r.operation);
+  }
+
+  /** Records a job the moment its id is known, so a retried submit finds it. */
+  async recordBatchJob(
+    ingestion: Pick<IngestionRow, 'id' | 'tenant' | 'catalog'>,
+    seq: number,
+    job: { jobId: string; requestId: string; kind: string },
+  ): Promise<void> {
+    await this.transaction(async (client) => {
+      await client.query(
+        `UPDATE batches SET status = 'submitted', job_id = $3, request_id = $4, submitted_at = now()
+         WHERE ingestion_id = $1 AND seq = $2`,
+        [ingestion.id, seq, job.jobId, job.requestId],
+      );
+      await insertJob(client, { ...job, tenant: ingestion.tenant, catalog: ingestion.catalog, ingestionId: ingestion.id, seq });
+    });
+  }
+
+  /** Stores a status the job reported, once per change, and closes its batch when it ends. */
+  async recordJobStatus(jobId: string, status: string, polls: number, terminal: boolean, message?: string): Promise<void> {
+    await this.transaction(async (client) => {
+      const res = await client.query(
+        `UPDATE catalog_jobs SET status = $2, polls = greatest(polls, $3), message = coalesce($4, message),
+           finished_at = CASE WHEN $5 THEN now() ELSE finished_at END
+         WHERE job_id = $1 AND status IS DISTINCT FROM $2 RETURNING job_id`,
+        [jobId, status, polls, message ?? null, terminal],
+      );
+      if (res.rowCount === 0) return;
+      await client.query(`INSERT INTO catalog_job_events (job_id, status) VALUES ($1, $2)`, [jobId, status]);
+      if (terminal) {
+        await client.query(`UPDATE batches SET status = $2, finished_at = now() WHERE job_id = $1`, [jobId, status]);
+      }
+    });
+  }
+
+  async finishIngestion(id: string, status: 'succeeded' | 'failed', error?: string): Promise<void> {
+    await this.pool.query(
+      `UPDATE ingestions SET status = $2, error = $3, finished_at = coalesce(finished_at, now()) WHERE id = $1`,
+      [id, status, error ?? null],
+    );
+  }
+
+  /** Starts (or finds) the record of one index rebuild; returns its job id if one was recorded. */
+  async beginRebuild(r: {
+    rebuildKey: string;
+    tenant: string;
+    catalog: string;
+    workflowId: string;
+    ingestionIds: string[];
+  }): Promise<string | null> {
+    await this.pool.query(
+      `INSERT INTO index_rebuilds (rebuild_key, tenant, catalog, workflow_id, ingestion_ids)
+       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (rebuild_key) DO NOTHING`,
+      [r.rebuildKey, r.tenant, r.catalog, r.workflowId, r.ingestionIds],
+    );
+    const res = await this.pool.query(`SELECT job_id FROM index_rebuilds WHERE rebuild_key = $1`, [r.rebuildKey]);
+    return res.rows[0]?.job_id ?? null;
+  }
+
+  async recordRebuildJob(r: { rebuildKey: string; tenant: string; catalog: string }, jobId: string): Promise<void> {
+    await this.transaction(async (client) => {
+      await client.query(`UPDATE index_rebuilds SET job_id = $2, status = 'submitted' WHERE rebuild_key = $1`, [
+        r.rebuildKey,
+        jobId,
+      ]);
+      await insertJob(client, { jobId, kind: 'index', tenant: r.tenant, catalog: r.catalog, rebuildKey: r.rebuildKey });
+    });
+  }
+
+  /**
+   * Closes a rebuild. On success, returns the lag of every product it made searchable: from its
+   * source update (or, lacking one, the start of its ingestion) to the end of the index job.
+   */
+  async finishRebuild(rebuildKey: string, status: string, stoppedAt: Date): Promise<number[]> {
+    return this.transaction(async (client) => {
+      let lags: number[] = [];
+      let quantiles: (number | null)[] = [null, null, null];
+      if (status === 'success') {
+        const res = await client.query<{ lag: number }>(
+          `SELECT greatest(0, extract(epoch FROM ($2::timestamptz - coalesce(i.source_updated_at, g.started_at))))::float8 AS lag
+           FROM index_rebuilds r JOIN ingestion_items i ON i.ingestion_id = ANY (r.ingestion_ids)
+           JOIN ingestions g ON g.id = i.ingestion_id WHERE r.rebuild_key = $1`,
+          [rebuildKey, stoppedAt],
+        );
+        lags = res.rows.map((row) => row.lag);
+        quantiles = [0.5, 0.95, 0.99].map((q) => quantile(lags, q));
+      }
+      await client.query(
+        `UPDATE index_rebuilds SET status = $2, finished_at = $3, lag_p50_s = $4, lag_p95_s = $5, lag_p99_s = $6
+         WHERE rebuild_key = $1`,
+        [rebuildKey, status, stoppedAt, ...quantiles],
+      );
+      return lags;
+    });
+  }
+
+  async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+}
+
+async function insertJob(
+  client: PoolClient,
+  j: { jobId: string; kind: string; tenant: string; catalog: string; ingestionId?: string; seq?: number; rebuildKey?: string },
+): Promise<void> {
+  const inserted = await client.query(
+    `INSERT INTO catalog_jobs (job_id, kind, tenant, catalog, ingestion_id, batch_seq, rebuild_key, status)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'submitted') ON CONFLICT (job_id) DO NOTHING`,
+    [j.jobId, j.kind, j.tenant, j.catalog, j.ingestionId ?? null, j.seq ?? null, j.rebuildKey ?? null],
+  );
+  if (inserted.rowCount) {
+    await client.query(`INSERT INTO catalog_job_events (job_id, status) VALUES ($1, 'submitted')`, [j.jobId]);
+  }
+}
+
+/** Nearest-rank quantile of unsorted values; null for none. */
+export function quantile(values: number[], q: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+}

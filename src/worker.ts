@@ -1,0 +1,68 @@
+import type { Client } from '@temporalio/client';
+import { DefaultLogger, type LogLevel, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import { CatalogApiClient } from './catalog-api/client';
+import { HttpClient } from './http/http-client';
+import type { Logger } from './logger';
+import type { Metrics } from './metrics';
+import type { Warehouse } from './warehouse/warehouse';
+
+export interface IngestWorkerOptions {
+  connection: NativeConnection;
+  client: Client;
+  /** Default: `default`. */
+  namespace?: string;
+  taskQueue: string;
+  warehouse: Warehouse;
+  catalogApiBaseUrl: string;
+  apiKeys: Readonly<Record<string, string>>;
+  logger: Logger;
+  metrics: Metrics;
+  /** Default: 20. */
+  maxConcurrentActivities?: number;
+}
+
+export interface IngestWorker {
+  worker: Worker;
+  http: HttpClient;
+}
+
+let runtimeInstalled = false;
+
+/** Routes the SDK's own log lines into the service logger (once per process). */
+export function installTemporalRuntime(logger: Logger, level: LogLevel = 'WARN'): void {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({
+    logger: new DefaultLogger(level, (entry) => {
+      const fields = { ...entry.meta, source: 'temporal-sdk' };
+      if (entry.level === 'ERROR') logger.error(fields, entry.message);
+      else if (entry.level === 'WARN') logger.warn(fields, entry.message);
+      else logger.debug(fields, entry.message);
+    }),
+  });
+}
+
+/** A worker that runs both workflows and every activity, with dependencies built here. */
+export async function createIngestWorker(o: IngestWorkerOptions): Promise<IngestWorker> {
+  const http = new HttpClient({ logger: o.logger, metrics: o.metrics });
+  const activities = createActivities({
+    warehouse: o.warehouse,
+    catalogApi: new CatalogApiClient(http),
+    catalogApiBaseUrl: o.catalogApiBaseUrl,
+    apiKeys: o.apiKeys,
+    client: o.client,
+    taskQueue: o.taskQueue,
+    logger: o.logger,
+    metrics: o.metrics,
+  });
+  const worker = await Worker.create({
+    connection: o.connection,
+    namespace: o.namespace ?? 'default',
+    taskQueue: o.taskQueue,
+    workflowsPath: require.resolve('../workflows'),
+    activities,
+    maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? 20,
+  });
+  return { worker, http };
+}
