@@ -160,8 +160,7 @@ async function openWarehouse(
     const embedded: EmbeddedWarehouse = await startEmbeddedWarehouse({ dataDir });
     stops.push(() => embedded.stop());
     url = embedded.url;
-    // PGlite runs one query at a time whatever the pool size; a small pool avoids queueing.
-    poolSize = Math.min(poolSize, 4);
+    poolSize = 1;
     say(`embedded warehouse (PGlite) in ${dataDir}, served at ${url}`);
   }
   const pool = createPool(url, poolSize);

@@ -31,7 +31,7 @@ export function pollOptions(pollIntervalMs: number, jobTimeoutMs: number): Activ
       initialInterval: pollIntervalMs,
       backoffCoefficient: 1,
       maximumInterval: pollIntervalMs,
-      maximumAttempts: 0,
+      // No maximumAttempts: unlimited, bounded by scheduleToCloseTimeout.
     },
   };
 }

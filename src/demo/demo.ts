@@ -105,14 +105,14 @@ async function startIngestion(stack: Stack, config: Config, i: DemoIngestion): P
   });
 }
 
-/** Waits until the catalog's singleton has rebuilt and has nothing left to do. */
+/** Waits until the catalog's singleton has finished its first rebuild. */
 async function waitForRebuild(stack: Stack, key: string, timeoutMs = 180_000): Promise<RebuildStatus | undefined> {
   const [tenant, catalog] = key.split('/') as [string, string];
   const handle = stack.client.workflow.getHandle(indexRebuildWorkflowId(tenant, catalog));
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const status = await handle.query<RebuildStatus>(REBUILD_STATUS_QUERY).catch(() => undefined);
-    if (status && status.rebuilds > 0 && !status.running && status.pending === 0) return status;
+    if (status && status.rebuilds > 0 && !status.running) return status;
     await new Promise((r) => setTimeout(r, 500));
   }
   return undefined;
@@ -137,6 +137,10 @@ function printReport(
     const stored = stack.fakeApi?.catalog('demo', c.split('/')[1]!);
     const extra = stored ? `, ${stored.products.size} products in the catalog API` : '';
     say(`catalog ${c}: ${status ? `${status.rebuilds} index rebuild(s)` : 'no index rebuild seen yet'}${extra}`);
+    if (status?.pending && status.nextEarliestAt) {
+      const at = new Date(status.nextEarliestAt).toISOString();
+      say(`  ${status.pending} later request(s) coalesced into the next rebuild, not before ${at} (at most one an hour)`);
+    }
   });
   if (stack.uiUrl) {
     say('');
