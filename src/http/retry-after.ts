@@ -26,10 +26,12 @@ export function parseRetryAfter(
   let delayMs: number;
   if (DELTA_SECONDS.test(raw)) {
     delayMs = Number(raw) * 1000;
-  } else {
+  } else if (/[a-z]/i.test(raw)) {
     const at = Date.parse(raw);
     if (Number.isNaN(at)) return undefined;
     delayMs = at - now;
+  } else {
+    return undefined;
   }
   return clampDelay(delayMs, bounds);
 }

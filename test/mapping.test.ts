@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
+import { describe, it } from 'node:test';
+import { MappingError } from '../src/errors';
+import { applyMapping, loadMapping, parseMapping } from '../src/products/mapping';
+import { detectPreset } from '../src/products/presets';
+import { toAddOperation, validateProduct } from '../src/products/product';
+import { catalogFile, needsCatalogs } from './helpers/catalogs';
+
+async function firstJsonLines(name: string, n: number): Promise<unknown[]> {
+  const text = await readFile(catalogFile(name), 'utf8');
+  return text.split('\n').filter(Boolean).slice(0, n).map((l) => JSON.parse(l));
+}
+
+async function mapped(record: unknown, preset?: string) {
+  const { mapping } = await loadMapping(preset, record);
+  return validateProduct(applyMapping(record, mapping));
+}
+
+describe('presets on the real catalogs', { skip: needsCatalogs }, () => {
+  it('derives the Best Buy SKU from the image file name', async () => {
+    const records = JSON.parse(await readFile(catalogFile('bestbuy_typesense_ecommerce.json'), 'utf8'));
+    assert.equal(detectPreset(records[0]), 'bestbuy');
+    const result = await mapped(records[0]);
+    assert.ok(result.ok);
+    assert.equal(result.product.id, /\/(\d+)_/.exec(records[0].image)![1]);
+    assert.equal(result.product.price, records[0].price);
+    assert.deepEqual(result.product.categories, records[0].categories);
+  });
+
+  it('turns Google Retail string prices into numbers with their currency', async () => {
+    const [record] = (await firstJsonLines('googlemerchstore_retail_api_products.jsonl', 1)) as Record<string, any>[];
+    assert.equal(detectPreset(record), 'google-retail');
+    const result = await mapped(record);
+    assert.ok(result.ok);
+    assert.equal(result.product.price, Number(record!.priceInfo.price));
+    assert.equal(result.product.currency, record!.priceInfo.currencyCode);
+  });
+
+  it("rejects Google's invalid availability with the field and the allowed values", async () => {
+    const records = await firstJsonLines('feed_samples/googlemerchstore_retail_api_products_some_invalid.jsonl', 3);
+    const results = await Promise.all(records.map((r) => mapped(r, 'google-retail')));
+    const rejected = results.filter((r) => !r.ok);
+    assert.equal(rejected.length, 1);
+    assert.ok(!rejected[0]!.ok);
+    assert.equal(rejected[0]!.issues[0]!.path, 'availability');
+    assert.match(rejected[0]!.issues[0]!.message, /in_stock/);
+  });
+
+  it('keeps Bloomreach feed attributes and variants as they are', async () => {
+    const [record] = (await firstJsonLines('feed_samples/bloomreach_pacifichome_mini_en.jsonl', 1)) as Record<string, any>[];
+    const result = await mapped(record);
+    assert.ok(result.ok);
+    const op = JSON.parse(toAddOperation(result.product));
+    assert.equal(op.path, record!.path);
+    assert.deepEqual(op.value.variants, record!.value.variants);
+    assert.deepEqual(op.value.attributes.category_paths, record!.value.attributes.category_paths);
+  });
+});
+
+describe('mapping rules', () => {
+  it('reads Merchant "amount CURRENCY" prices and splits category paths', async () => {
+    const result = await mapped(
+      { id: 'dz1', title: 'Tee', price: '105.29 USD', link: 'https://example.com/t', product_type: 'Apparel > Tops' },
+      'google-merchant',
+    );
+    assert.ok(result.ok);
+    assert.equal(result.product.price, 105.29);
+    assert.equal(result.product.currency, 'USD');
+    assert.deepEqual(result.product.categories, ['Apparel', 'Tops']);
+  });
+
+  it('builds Shopify variants keyed by variant id', async () => {
+    const shopify = {
+      id: 632910392,
+      title: 'IPod Nano',
+      body_html: '<p>It is small</p>',
+      vendor: 'Apple',
+      updated_at: '2024-01-02T10:00:00-05:00',
+      variants: [{ id: 808950810, sku: 'IPOD2008PINK', price: '199.00' }],
+    };
+    const result = await mapped(shopify);
+    assert.ok(result.ok);
+    assert.equal(result.product.id, '632910392');
+    assert.equal(result.product.price, 199);
+    assert.equal(result.product.updatedAt, '2024-01-02T15:00:00.000Z');
+    assert.deepEqual(result.product.variants, {
+      '808950810': { attributes: { skuid: '808950810', sku: 'IPOD2008PINK', price: '199.00' } },
+    });
+  });
+
+  it('lists every problem of a bad record, by field', async () => {
+    const result = await mapped({ id: 'has space', title: '', price: -3, url: 'not a url' }, 'generic');
+    assert.ok(!result.ok);
+    assert.deepEqual(result.issues.map((i) => i.path).sort(), ['id', 'price', 'title', 'url']);
+  });
+
+  it('escapes product ids in the JSON Pointer path', async () => {
+    const result = await mapped({ id: 'a/b~c', title: 'Slash' }, 'generic');
+    assert.ok(result.ok);
+    assert.equal(JSON.parse(toAddOperation(result.product)).path, '/products/a~1b~0c');
+  });
+
+  it('names the wrong key of a mapping file', () => {
+    assert.throws(
+      () => parseMapping('{"fields":{"id":"sku","title":"name","prise":"price"}}', 'm.json'),
+      (err: Error) => err instanceof MappingError && /fields.*prise|prise/.test(err.message),
+    );
+    assert.throws(() => parseMapping('{"fields":{"id":"sku"}}', 'm.json'), /fields\.title/);
+  });
+});

@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { SourceFormatError, SourceNotFoundError } from '../src/errors';
+import { JsonArraySplitter } from '../src/products/json-array-splitter';
+import { type SourceRecord, detectFormat, readRecords } from '../src/products/readers';
+import { catalogFile, needsCatalogs } from './helpers/catalogs';
+
+async function readAll(path: string): Promise<SourceRecord[]> {
+  const out: SourceRecord[] = [];
+  for await (const r of readRecords(path)) out.push(r);
+  return out;
+}
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'readers-'));
+});
+
+async function file(name: string, text: string): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, text);
+  return path;
+}
+
+describe('reading the real catalogs', { skip: needsCatalogs }, () => {
+  const expected: [string, number, string][] = [
+    ['bestbuy_typesense_ecommerce.json', 3_291, 'json'],
+    ['amazon_meilisearch_demos_ecommerce.json', 1_000, 'json'],
+    ['googlemerchstore_retail_api_products.jsonl', 316, 'jsonl'],
+    ['dummyjson_products.json', 194, 'json'],
+    ['feed_samples/bloomreach_pacifichome_mini_en.jsonl', 300, 'jsonl'],
+  ];
+  for (const [name, count, format] of expected) {
+    it(`reads all ${count} records of ${name} as ${format}`, async () => {
+      assert.equal(await detectFormat(catalogFile(name)), format);
+      const records = await readAll(catalogFile(name));
+      assert.equal(records.length, count);
+      assert.ok(records.every((r) => 'record' in r));
+    });
+  }
+});
+
+describe('the streaming JSON array splitter', () => {
+  it('keeps brackets, braces and escaped quotes inside strings', () => {
+    const s = new JsonArraySplitter();
+    const text = '[{"a":"x]},\\"y"},{"b":[1,2,{"c":"}"}]}, "plain", 42 ]';
+    const parts = [...text].flatMap((ch) => s.push(ch));
+    assert.deepEqual(parts.map((p) => JSON.parse(p)), [{ a: 'x]},"y' }, { b: [1, 2, { c: '}' }] }, 'plain', 42]);
+    assert.equal(s.complete, true);
+  });
+
+  it('finds the records array inside a wrapper object such as Shopify products.json', () => {
+    const s = new JsonArraySplitter();
+    const parts = s.push('{"meta":{"page":1},"products":[{"id":1},{"id":2}],"next":null}');
+    assert.deepEqual(parts.map((p) => JSON.parse(p)), [{ id: 1 }, { id: 2 }]);
+  });
+});
+
+describe('bad input', () => {
+  it('keeps a malformed element as a rejected record and reads on', async () => {
+    const path = await file('bad-element.json', '[{"id":"a","title":"A"},{"id":"b",title:"B"},{"id":"c","title":"C"}]');
+    const records = await readAll(path);
+    assert.equal(records.length, 3);
+    assert.ok('record' in records[0]!);
+    assert.match((records[1] as { error: string }).error, /not valid JSON/);
+    assert.deepEqual((records[2] as { record: unknown }).record, { id: 'c', title: 'C' });
+  });
+
+  it('reports a truncated last record with its text', async () => {
+    const path = await file('truncated.json', '[{"id":"a","title":"A"},{"id":"b","tit');
+    const records = await readAll(path);
+    assert.equal(records.length, 2);
+    assert.match((records[1] as { error: string }).error, /truncated/);
+    assert.equal((records[1] as { raw: string }).raw, '{"id":"b","tit');
+  });
+
+  it('names the line of a bad JSON Lines record', async () => {
+    const path = await file('bad.jsonl', '{"id":"a"}\n\nnot json\n{"id":"b"}\n');
+    const records = await readAll(path);
+    assert.deepEqual(records.map((r) => r.position), [1, 3, 4]);
+    assert.ok('error' in records[1]!);
+  });
+
+  it('fails clearly on a JSON file with no array', async () => {
+    const path = await file('object.json', '{\n  "id": 1,\n  "title": "one"\n}\n');
+    await assert.rejects(readAll(path), SourceFormatError);
+  });
+
+  it('fails clearly on a missing file', async () => {
+    await assert.rejects(readAll(join(dir, 'nope.json')), (err: Error) => {
+      assert.ok(err instanceof SourceNotFoundError);
+      assert.match(err.message, /nope\.json/);
+      return true;
+    });
+  });
+});
+
+describe('CSV and TSV', () => {
+  it('reads quoted fields with commas and newlines, and strips the g: prefix of Merchant columns', async () => {
+    const path = await file('feed.csv', 'g:id,title,g:price\nA1,"Lamp, brass",12.50 USD\nA2,"Two\nlines",3 USD\n');
+    const records = await readAll(path);
+    assert.deepEqual(
+      records.map((r) => (r as { record: unknown }).record),
+      [
+        { id: 'A1', title: 'Lamp, brass', price: '12.50 USD' },
+        { id: 'A2', title: 'Two\nlines', price: '3 USD' },
+      ],
+    );
+  });
+
+  it('reads TSV by extension', async () => {
+    const path = await file('feed.tsv', 'id\ttitle\nB1\tKettle\n');
+    const records = await readAll(path);
+    assert.deepEqual((records[0] as { record: unknown }).record, { id: 'B1', title: 'Kettle' });
+  });
+});
