@@ -59,6 +59,11 @@ export async function ingestCatalog(input: IngestCatalogInput): Promise<IngestSu
     mode,
     maxProducts: mode === 'full' ? Number.MAX_SAFE_INTEGER : (input.batching?.maxProducts ?? DEFAULT_MAX_BATCH_PRODUCTS),
     maxBytes: mode === 'full' ? FULL_FEED_MAX_BYTES : (input.batching?.maxBytes ?? DEFAULT_MAX_BATCH_BYTES),
+  }).catch(async (err: unknown) => {
+    const error = `ingestion failed while reading ${input.source.path}: ${causeMessage(err)}`;
+    progress.phase = 'failed';
+    await recordIngestionOutcome({ ingestionId, status: 'failed', error });
+    throw ApplicationFailure.nonRetryable(error, 'IngestionFailed');
   });
   progress.phase = 'submitting';
   progress.batches = stage.batches;

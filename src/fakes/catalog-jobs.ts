@@ -21,8 +21,8 @@ export interface FakeJob {
   applied: boolean;
   effect: JobEffect;
   requestId: string | undefined;
-  /** Number of product operations the job carried. */
-  operations: number;
+  /** Product ids of the operations the job carried, in order. */
+  productIds: string[];
 }
 
 /** A catalog as the fake stores it: the current products and how often each was written. */

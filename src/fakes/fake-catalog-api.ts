@@ -120,6 +120,11 @@ export class FakeCatalogApi {
     this.server = undefined;
   }
 
+  /** Changes the range new jobs' durations are drawn from. */
+  setJobDuration(range: [number, number]): void {
+    this.options.jobDurationMs = range;
+  }
+
   /** Queues a misbehaviour for the next matching call(s). */
   injectFault(fault: Fault): void {
     this.faults.push({ ...fault, times: fault.times ?? 1 });
@@ -237,7 +242,7 @@ export class FakeCatalogApi {
     return Math.round(min + (max - min) * this.options.random());
   }
 
-  private newJob(route: Route, type: FakeJobType, now: number, startsAt: number, operations: number): FakeJob {
+  private newJob(route: Route, type: FakeJobType, now: number, startsAt: number, productIds: string[]): FakeJob {
     const outcomeFault = this.takeFault(route.method as FaultEndpoint, ['outcome']);
     const failed = type !== 'index' && this.options.random() < this.options.failureRate;
     const job: FakeJob = {
@@ -252,7 +257,7 @@ export class FakeCatalogApi {
       applied: false,
       effect: () => {},
       requestId: undefined,
-      operations,
+      productIds,
     };
     if (outcomeFault?.kind === 'outcome' && outcomeFault.message) job.message = outcomeFault.message;
     else if (job.outcome === 'failed') job.message = 'feed processing failed';
@@ -267,7 +272,7 @@ export class FakeCatalogApi {
     const queuedBehind = [...this.jobs.values()]
       .filter((j) => j.type === 'index' && j.accountId === route.account && j.catalogName === route.catalog)
       .reduce((latest, j) => Math.max(latest, j.stopsAt), now);
-    const job = this.newJob(route, 'index', now, Math.max(now + 50, queuedBehind), 0);
+    const job = this.newJob(route, 'index', now, Math.max(now + 50, queuedBehind), []);
     job.effect = (catalog) => catalog.indexedAt.push(job.stopsAt);
     return job;
   }
@@ -282,7 +287,8 @@ export class FakeCatalogApi {
     }
     if (full) this.throttle(`put:${route.account}/${route.catalog}`, this.options.fullFeedIntervalMs);
 
-    const job = this.newJob(route, full ? 'feed_full' : 'feed_delta', now, now + 50, valid.length);
+    const pids = valid.map((op) => decodePointer(PRODUCT_PATH.exec(op.path as string)![1]!));
+    const job = this.newJob(route, full ? 'feed_full' : 'feed_delta', now, now + 50, pids);
     job.effect = (catalog) => applyOperations(catalog, valid, full);
     return job;
   }

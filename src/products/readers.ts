@@ -16,6 +16,7 @@ export type SourceRecord =
 
 /** Picks the format from the extension, then from the first bytes. */
 export async function detectFormat(path: string): Promise<FileFormat> {
+  await assertReadable(path);
   const ext = extname(path).toLowerCase();
   if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
   if (ext === '.csv') return 'csv';

@@ -138,7 +138,7 @@ export async function migrate(pool: Pool): Promise<number[]> {
       await client.query('BEGIN');
       try {
         // Serialises concurrent workers; the lock ends with the transaction.
-        await client.query('SELECT pg_advisory_xact_lock(748_202_611)');
+        await client.query('SELECT pg_advisory_xact_lock(748202611)');
         const done = await client.query('SELECT 1 FROM schema_migrations WHERE version = $1', [m.version]);
         if (done.rowCount === 0) {
           await client.query(m.sql);

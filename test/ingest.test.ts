@@ -1,0 +1,278 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities } from '../activities';
+import { CatalogApiClient } from '../src/catalog-api/client';
+import { generateCatalog } from '../src/demo/generate';
+import {
+  type IngestCatalogInput,
+  type IngestSummary,
+  REBUILD_STATUS_QUERY,
+  type RebuildStatus,
+  type StageSummary,
+  type SubmitBatchResult,
+  indexRebuildWorkflowId,
+} from '../src/domain';
+import { catalogFile, needsCatalogs } from './helpers/catalogs';
+import { expectedIds } from './helpers/expected';
+import { TEST_API_KEY, type TestStack, startTestStack } from './helpers/stack';
+
+describe('ingesting catalogs through Temporal, the warehouse and the catalog API', () => {
+  let s: TestStack;
+  let dir: string;
+  const summaries = new Map<string, IngestSummary>();
+  const lastFailed = new Map<string, string>();
+
+  before(async () => {
+    s = await startTestStack({ fakeApi: { jobDurationMs: [200, 800] } });
+    dir = await mkdtemp(join(tmpdir(), 'ingest-'));
+  });
+  after(async () => {
+    await s.stop();
+  });
+
+  function input(tenant: string, catalog: string, path: string, extra: Partial<IngestCatalogInput> = {}): IngestCatalogInput {
+    return {
+      tenant,
+      catalog,
+      source: { kind: 'file', path },
+      catalogApi: { account: tenant },
+      batching: { maxProducts: 1_000 },
+      pollIntervalMs: 100,
+      ...extra,
+    };
+  }
+
+  async function ingest(i: IngestCatalogInput, workflowId = `ingest/${i.tenant}/${i.catalog}/${randomUUID()}`) {
+    lastFailed.set(i.tenant, workflowId);
+    const summary = (await s.env.client.workflow.execute('ingestCatalog', {
+      taskQueue: s.taskQueue,
+      workflowId,
+      args: [i],
+    })) as IngestSummary;
+    summaries.set(workflowId, summary);
+    return summary;
+  }
+
+  function activities() {
+    return createActivities({
+      warehouse: s.warehouse,
+      catalogApi: new CatalogApiClient(s.worker.http),
+      catalogApiBaseUrl: s.fakeApi.url,
+      apiKeys: { default: TEST_API_KEY },
+      client: s.env.client,
+      taskQueue: s.taskQueue,
+      logger: s.logger,
+      metrics: s.metrics,
+    });
+  }
+
+  function workflowIdOf(tenant: string): string {
+    return [...summaries.keys()].find((id) => id.startsWith(`ingest/${tenant}/`)) ?? lastFailed.get(tenant)!;
+  }
+
+  /** Product ids the fake accepted for one ingestion, across all of its jobs, repeats kept. */
+  function deliveredIds(ingestionId: string): string[] {
+    return [...s.fakeApi.jobs.values()]
+      .filter((j) => j.requestId?.startsWith(`ingest-${ingestionId}-`) && j.outcome === 'success')
+      .flatMap((j) => j.productIds);
+  }
+
+  async function rebuildStatus(tenant: string, catalog: string, until: (r: RebuildStatus) => boolean) {
+    const handle = s.env.client.workflow.getHandle(indexRebuildWorkflowId(tenant, catalog));
+    for (let i = 0; i < 300; i++) {
+      const status = await handle.query<RebuildStatus>(REBUILD_STATUS_QUERY).catch(() => undefined);
+      if (status && until(status)) return status;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`index singleton of ${tenant}/${catalog} never reached the expected state`);
+  }
+
+  it('ingests the real catalogs for two tenants at once, each valid product exactly once', { skip: needsCatalogs }, async () => {
+    const files = {
+      bestbuy: 'bestbuy_typesense_ecommerce.json',
+      amazon: 'amazon_meilisearch_demos_ecommerce.json',
+      google: 'googlemerchstore_retail_api_products.jsonl',
+      invalid: 'feed_samples/googlemerchstore_retail_api_products_some_invalid.jsonl',
+    };
+    const [bestbuy, amazon, google, invalid] = await Promise.all([
+      ingest(input('acme', 'electronics', catalogFile(files.bestbuy))),
+      ingest(input('acme', 'electronics', catalogFile(files.amazon))),
+      ingest(input('globex', 'merch', catalogFile(files.google))),
+      ingest(input('globex', 'merch', catalogFile(files.invalid))),
+    ]);
+
+    for (const [summary, name] of [[bestbuy, files.bestbuy], [amazon, files.amazon], [google, files.google], [invalid, files.invalid]] as const) {
+      const expected = expectedIds(name);
+      const delivered = deliveredIds(summary!.ingestionId);
+      assert.equal(delivered.length, expected.valid.size, `${name}: one delivery per valid product`);
+      assert.deepEqual(new Set(delivered), expected.valid, `${name}: the valid products, no others`);
+      assert.equal(summary!.stage.rejected, expected.invalid.size);
+      assert.equal(summary!.stage.recordsRead, expected.valid.size + expected.invalid.size);
+      assert.ok(summary!.jobs.every((j) => j.state === 'success'));
+    }
+    assert.equal(bestbuy!.stage.batches, 4);
+
+    const products = await s.pool.query(
+      `SELECT tenant, catalog, count(*)::int AS n FROM products GROUP BY tenant, catalog ORDER BY tenant`,
+    );
+    assert.deepEqual(products.rows, [
+      { tenant: 'acme', catalog: 'electronics', n: 4_291 },
+      { tenant: 'globex', catalog: 'merch', n: 316 },
+    ]);
+    const rejected = await s.pool.query(`SELECT product_id, reason, raw FROM rejected_records WHERE tenant = 'globex'`);
+    assert.equal(rejected.rowCount, 1);
+    assert.equal(rejected.rows[0].product_id, 'GGCOGOAC101259');
+    assert.match(rejected.rows[0].reason, /^availability: /);
+    assert.match(rejected.rows[0].raw, /INVALID_VALUE/);
+
+    // Two ingestions per catalog, rebuild interval one hour: exactly one rebuild has run.
+    for (const [tenant, catalog] of [['acme', 'electronics'], ['globex', 'merch']] as const) {
+      const status = await rebuildStatus(tenant, catalog, (r) => r.rebuilds >= 1 && !r.running);
+      assert.equal(status.rebuilds, 1);
+      assert.equal(s.fakeApi.catalog(tenant, catalog).indexedAt.length, 1);
+      const rows = await s.pool.query(
+        `SELECT status, cardinality(ingestion_ids) AS covered, lag_p50_s, lag_p99_s FROM index_rebuilds WHERE tenant = $1`,
+        [tenant],
+      );
+      assert.equal(rows.rowCount, 1);
+      assert.equal(rows.rows[0].status, 'success');
+      assert.equal(rows.rows[0].covered + status.pending, 2, 'every request is covered or waits for the next slot');
+      assert.ok(rows.rows[0].lag_p50_s > 0);
+    }
+  });
+
+  it('changes no warehouse row when a catalog is ingested again', { skip: needsCatalogs }, async () => {
+    const again = await ingest(input('globex', 'merch', catalogFile('googlemerchstore_retail_api_products.jsonl')));
+    assert.equal(again.stage.products, 316);
+    assert.equal(again.stage.upserted, 0);
+    assert.equal(again.stage.unchanged, 316);
+  });
+
+  it('coalesces fifty concurrent rebuild requests into one rebuild now and at most one after the interval', async () => {
+    const { requestIndexRebuild } = activities();
+    const singleton = { tenant: 'fifty', catalog: 'main', account: 'fifty', keyRef: 'default', minIntervalMs: 3_000, pollIntervalMs: 100 };
+    const ids = Array.from({ length: 50 }, (_, i) => `ingestion-${i}`);
+    await Promise.all(
+      ids.map((ingestionId) =>
+        new MockActivityEnvironment().run(requestIndexRebuild, { singleton, request: { ingestionId, requestedAt: Date.now() } }),
+      ),
+    );
+    const status = await rebuildStatus('fifty', 'main', (r) => r.rebuilds >= 1 && r.pending === 0 && !r.running);
+    assert.ok(status.rebuilds <= 2, `${status.rebuilds} rebuilds`);
+
+    const rows = await s.pool.query(
+      `SELECT ingestion_ids, started_at FROM index_rebuilds WHERE tenant = 'fifty' ORDER BY started_at`,
+    );
+    const covered = rows.rows.flatMap((r) => r.ingestion_ids as string[]);
+    assert.equal(covered.length, 50, 'each request covered exactly once');
+    assert.deepEqual(new Set(covered), new Set(ids));
+    if (rows.rows.length === 2) {
+      const gap = rows.rows[1].started_at.getTime() - rows.rows[0].started_at.getTime();
+      assert.ok(gap >= 3_000, `second rebuild only ${gap} ms after the first`);
+    }
+    assert.equal(s.fakeApi.catalog('fifty', 'main').indexedAt.length, rows.rowCount);
+  });
+
+  for (const outcome of ['failed', 'killed', 'archived']) {
+    it(`fails closed when a job ends ${outcome}: names the batch and job, asks for no rebuild`, async () => {
+      const path = join(dir, `fail-${outcome}.jsonl`);
+      await generateCatalog(path, 30);
+      s.fakeApi.injectFault({ endpoint: 'PATCH', kind: 'outcome', outcome, message: 'feed rejected by the fake' });
+      const tenant = `fails-${outcome}`;
+
+      const err = await ingest(input(tenant, 'main', path)).catch((e: unknown) => e);
+      assert.ok(err instanceof WorkflowFailedError);
+      assert.match(err.cause!.message, new RegExp(`batch 0 \\(job [0-9a-f-]{36}\\) ended ${outcome}`));
+
+      const row = await s.pool.query(`SELECT status, error FROM ingestions WHERE tenant = $1`, [tenant]);
+      assert.equal(row.rows[0].status, 'failed');
+      await assert.rejects(
+        s.env.client.workflow.getHandle(indexRebuildWorkflowId(tenant, 'main')).describe(),
+        WorkflowNotFoundError,
+      );
+    });
+  }
+
+  it('fails at once, naming the file, when the source does not exist', async () => {
+    const err = await ingest(input('missing', 'main', join(dir, 'no-such-file.json'))).catch((e: unknown) => e);
+    assert.ok(err instanceof WorkflowFailedError);
+    assert.match(err.cause!.message, /cannot read source file .*no-such-file\.json: ENOENT/);
+    const history = await s.env.client.workflow.getHandle(workflowIdOf('missing')).fetchHistory();
+    const attempts = history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+    assert.deepEqual(attempts.slice(0, 1), [1], 'not retried');
+  });
+
+  it('writes the same history whether a job is checked 3 times or 30', async () => {
+    const path = join(dir, 'history.jsonl');
+    await generateCatalog(path, 20);
+    const lengths: number[] = [];
+    const polls: number[] = [];
+    for (const duration of [300, 6_000]) {
+      s.fakeApi.setJobDuration([duration, duration]);
+      const workflowId = `history-${duration}-${randomUUID()}`;
+      const summary = await ingest(input('history', `c${duration}`, path, { requestIndexRebuild: false }), workflowId);
+      polls.push(summary.polls);
+      const history = await s.env.client.workflow.getHandle(workflowId).fetchHistory();
+      lengths.push(history.events!.length);
+    }
+    s.fakeApi.setJobDuration([200, 800]);
+    assert.ok(polls[1]! >= 3 * polls[0]!, `polls ${polls.join(' vs ')}`);
+    assert.equal(lengths[0], lengths[1]);
+  });
+
+  it('does not submit a batch again once its job id is recorded', async () => {
+    const summary = [...summaries.values()].find((v) => v.stage.batches > 0);
+    const jobsBefore = s.fakeApi.jobs.size;
+    const { submitBatch } = activities();
+    const result: SubmitBatchResult = await new MockActivityEnvironment().run(submitBatch, {
+      ingestionId: summary!.ingestionId,
+      tenant: summary!.tenant,
+      catalog: summary!.catalog,
+      seq: 0,
+      mode: 'delta' as const,
+      account: summary!.tenant,
+      keyRef: 'default',
+    });
+    assert.equal(result.reused, true);
+    assert.equal(result.jobId, summary!.jobs[0]!.jobId);
+    assert.equal(s.fakeApi.jobs.size, jobsBefore);
+  });
+
+  it('resumes staging from the checkpoint it heartbeated', async () => {
+    const path = join(dir, 'resume.jsonl');
+    await generateCatalog(path, 300);
+    const { stageSource } = activities();
+    const env = new MockActivityEnvironment({ heartbeatDetails: { position: 100, recordsRead: 100, rejected: 0 } });
+    const ingestionId = `resume-${randomUUID()}`;
+    const summary: StageSummary = await env.run(stageSource, {
+      ingestionId,
+      workflowId: 'resume',
+      tenant: 'resume',
+      catalog: 'main',
+      source: { kind: 'file' as const, path },
+      mode: 'delta' as const,
+      maxProducts: 1_000,
+      maxBytes: 4_000_000,
+    });
+    assert.equal(summary.recordsRead, 300);
+    const staged = await s.pool.query(`SELECT min(position)::int AS first, count(*)::int AS n FROM ingestion_items WHERE ingestion_id = $1`, [ingestionId]);
+    assert.deepEqual(staged.rows[0], { first: 101, n: 200 });
+  });
+
+  it('keeps the API key out of history and logs, and product data out of history', { skip: needsCatalogs }, async () => {
+    for (const workflowId of summaries.keys()) {
+      const history = JSON.stringify(await s.env.client.workflow.getHandle(workflowId).fetchHistory());
+      assert.ok(!history.includes(TEST_API_KEY), `key found in the history of ${workflowId}`);
+      assert.ok(!history.includes('Durable, well reviewed'), 'product text found in history');
+      assert.ok(history.length < 200_000, `${workflowId} history is ${history.length} bytes`);
+    }
+    assert.ok(s.logLines.length > 0);
+    assert.ok(!s.logLines.some((l) => l.includes(TEST_API_KEY)));
+  });
+});
