@@ -114,6 +114,8 @@ export interface IndexRebuildInput {
   pollIntervalMs?: number;
   /** Wait after a failed index job before trying again. Default: 10 minutes. */
   retryAfterFailureMs?: number;
+  /** Rebuilds before the workflow continues as new. Default: 50. */
+  rebuildsPerRun?: number;
   /** State carried over continue-as-new. */
   carried?: { pending: RebuildRequest[]; lastStartedAt: number | null; nextEarliestAt: number; rebuilds: number };
 }

@@ -28,7 +28,7 @@ const { startIndexJob } = proxyActivities<Activities>(SUBMIT_OPTIONS);
 const { finishIndexRebuild } = proxyActivities<Activities>(RECORD_OPTIONS);
 
 /** Rebuilds before a fresh run is started, keeping the history short. */
-const REBUILDS_PER_RUN = 50;
+const DEFAULT_REBUILDS_PER_RUN = 50;
 const DEFAULT_RETRY_AFTER_FAILURE_MS = 10 * 60_000;
 
 /**
@@ -62,7 +62,8 @@ export async function indexRebuild(input: IndexRebuildInput): Promise<void> {
     nextEarliestAt: pending.length > 0 ? Math.max(nextEarliestAt, Date.now()) : null,
   }));
 
-  const timeForNewRun = () => workflowInfo().continueAsNewSuggested || rebuildsThisRun >= REBUILDS_PER_RUN;
+  const rebuildsPerRun = input.rebuildsPerRun ?? DEFAULT_REBUILDS_PER_RUN;
+  const timeForNewRun = () => workflowInfo().continueAsNewSuggested || rebuildsThisRun >= rebuildsPerRun;
 
   for (;;) {
     await condition(() => pending.length > 0 || timeForNewRun());
