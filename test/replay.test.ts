@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { DeterminismViolationError } from '@temporalio/workflow';
+import { Worker } from '@temporalio/worker';
+import { memoryLogger } from './helpers/logs';
+import { installTemporalRuntime } from '../src/worker';
+
+const HISTORIES = join(__dirname, 'fixtures', 'histories');
+
+async function histories() {
+  const files = (await readdir(HISTORIES)).filter((f) => f.endsWith('.json')).sort();
+  return Promise.all(
+    files.map(async (f) => ({ workflowId: f.replace(/\.json$/, ''), history: JSON.parse(await readFile(join(HISTORIES, f), 'utf8')) })),
+  );
+}
+
+async function replayAll(workflowsPath: string) {
+  const results: { workflowId: string; error?: Error }[] = [];
+  for await (const r of Worker.runReplayHistories({ workflowsPath }, await histories())) {
+    results.push(r.error ? { workflowId: r.workflowId, error: r.error } : { workflowId: r.workflowId });
+  }
+  return results;
+}
+
+describe('replaying recorded workflow histories', () => {
+  installTemporalRuntime(memoryLogger().logger);
+
+  it('replays every recorded history against the current workflows', async () => {
+    const results = await replayAll(require.resolve('../workflows'));
+    assert.equal(results.length, 4);
+    for (const r of results) assert.equal(r.error, undefined, `${r.workflowId}: ${r.error?.message}`);
+  });
+
+  it('fails replay when a workflow changes without being versioned', async () => {
+    const results = await replayAll(require.resolve('./fixtures/changed-workflows'));
+    const ingest = results.filter((r) => r.workflowId.startsWith('ingest-'));
+    assert.equal(ingest.length, 2);
+    for (const r of ingest) assert.ok(r.error instanceof DeterminismViolationError, `${r.workflowId} replayed cleanly`);
+    const singletons = results.filter((r) => r.workflowId.startsWith('index-rebuild'));
+    for (const r of singletons) assert.equal(r.error, undefined);
+  });
+});
