@@ -42,6 +42,8 @@ const configSchema = z.object({
   metrics: z.object({
     /** Port of the Prometheus `/metrics` endpoint; 0 disables it. Default: 0. */
     port: z.coerce.number().int().min(0).max(65535).default(0),
+    /** Interface it listens on. Default: 127.0.0.1. */
+    host: z.string().min(1).default('127.0.0.1'),
   }),
   ingest: z.object({
     /** Delay between job status checks. Default: 10 s (the vendor's own cadence). */
@@ -71,6 +73,25 @@ function blankToUndefined(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
 
+/** Every environment variable the configuration reads (named keys also match the prefix). */
+export const CONFIG_ENV_VARS = [
+  'TEMPORAL_ADDRESS',
+  'TEMPORAL_NAMESPACE',
+  'TEMPORAL_TASK_QUEUE',
+  'DATABASE_URL',
+  'WAREHOUSE_EMBEDDED_DIR',
+  'DATABASE_POOL_SIZE',
+  'CATALOG_API_BASE_URL',
+  'CATALOG_API_ACCOUNT',
+  'CATALOG_API_KEY',
+  'CATALOG_API_KEY_REF',
+  'LOG_LEVEL',
+  'METRICS_PORT',
+  'METRICS_HOST',
+  'JOB_POLL_INTERVAL_MS',
+  'INDEX_REBUILD_INTERVAL_MS',
+] as const;
+
 /** Parses the process environment once, at the edge; everything below receives the result. */
 export function loadConfig(env: Env = process.env): Config {
   const parsed = configSchema.safeParse({
@@ -91,7 +112,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     apiKeys: collectApiKeys(env),
     log: { level: blankToUndefined(env.LOG_LEVEL) },
-    metrics: { port: blankToUndefined(env.METRICS_PORT) },
+    metrics: { port: blankToUndefined(env.METRICS_PORT), host: blankToUndefined(env.METRICS_HOST) },
     ingest: {
       pollIntervalMs: blankToUndefined(env.JOB_POLL_INTERVAL_MS),
       rebuildIntervalMs: blankToUndefined(env.INDEX_REBUILD_INTERVAL_MS),

@@ -101,7 +101,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         await workerConnection.close();
       });
     }
-    const metricsServer = await serveMetrics(metrics, o.config.metrics.port);
+    const metricsServer = await serveMetrics(metrics, o.config.metrics.port, o.config.metrics.host);
     if (metricsServer) stops.push(() => new Promise((r) => metricsServer.close(() => r())));
 
     return {
@@ -169,7 +169,7 @@ async function openWarehouse(
   return { pool, warehouse: new Warehouse(pool) };
 }
 
-async function serveMetrics(metrics: Metrics, port: number): Promise<Server | undefined> {
+async function serveMetrics(metrics: Metrics, port: number, host: string): Promise<Server | undefined> {
   if (port === 0) return undefined;
   const server = createServer((req, res) => {
     if (req.url !== '/metrics') {
@@ -181,6 +181,6 @@ async function serveMetrics(metrics: Metrics, port: number): Promise<Server | un
       res.end(text);
     });
   });
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
+  await new Promise<void>((r) => server.listen(port, host, () => r()));
   return server;
 }
