@@ -7,5 +7,6 @@ COPY src ./src
 COPY workflows ./workflows
 COPY activities ./activities
 COPY tsconfig.json ./
+RUN ./bin/catalog-ingest build-workflows
 USER node
 ENTRYPOINT ["/app/bin/catalog-ingest"]

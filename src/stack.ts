@@ -14,8 +14,8 @@ import { createPool, type Pool } from './warehouse/pool';
 import { Warehouse } from './warehouse/warehouse';
 import { type IngestWorker, createIngestWorker, installTemporalRuntime } from './worker';
 
-/** The project root (where package.json lives). */
-export const PROJECT_ROOT = resolve(__dirname, '..');
+export { PROJECT_ROOT } from './paths';
+import { PROJECT_ROOT } from './paths';
 
 /** Key the in-process fake catalog API accepts when no real API is configured. */
 export const FAKE_API_KEY = 'demo-key';

@@ -5,6 +5,7 @@ import { CatalogApiClient } from './catalog-api/client';
 import { HttpClient } from './http/http-client';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
+import { WORKFLOWS_PATH, currentPrebuiltBundle } from './temporal/workflow-bundle';
 import type { Warehouse } from './warehouse/warehouse';
 
 export interface IngestWorkerOptions {
@@ -20,6 +21,8 @@ export interface IngestWorkerOptions {
   metrics: Metrics;
   /** Default: 20. */
   maxConcurrentActivities?: number;
+  /** Use `dist/workflow-bundle.js` when it matches the sources. Default: true. */
+  prebuiltBundle?: boolean;
 }
 
 export interface IngestWorker {
@@ -56,11 +59,13 @@ export async function createIngestWorker(o: IngestWorkerOptions): Promise<Ingest
     logger: o.logger,
     metrics: o.metrics,
   });
+  const bundlePath = o.prebuiltBundle === false ? undefined : await currentPrebuiltBundle();
+  o.logger.info({ bundle: bundlePath ?? 'built in process' }, 'workflow code');
   const worker = await Worker.create({
     connection: o.connection,
     namespace: o.namespace ?? 'default',
     taskQueue: o.taskQueue,
-    workflowsPath: require.resolve('../workflows'),
+    ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
     activities,
     maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? 20,
   });

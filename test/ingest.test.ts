@@ -62,7 +62,7 @@ describe('ingesting catalogs through Temporal, the warehouse and the catalog API
   function activities() {
     return createActivities({
       warehouse: s.warehouse,
-      catalogApi: new CatalogApiClient(s.worker.http),
+      catalogApi: new CatalogApiClient(s.worker!.http),
       catalogApiBaseUrl: s.fakeApi.url,
       apiKeys: { default: TEST_API_KEY },
       client: s.env.client,

@@ -9,6 +9,7 @@ import { createLogger } from '../logger';
 import { PROJECT_ROOT, startStack } from '../stack';
 import { createPool } from '../warehouse/pool';
 import { migrate } from '../warehouse/migrations';
+import { buildWorkflowBundle } from '../temporal/workflow-bundle';
 import { runIngestCommand } from './ingest-command';
 
 function say(message: string): void {
@@ -119,6 +120,13 @@ async function main(argv: string[]): Promise<number> {
       say(`fake catalog API at ${api.url} (state: ${api.url.replace(/\/dataconnect.*$/, '')}/_fake/state)`);
       await new Promise<void>((r) => process.once('SIGINT', () => r()));
       await api.stop();
+    });
+
+  program
+    .command('build-workflows')
+    .description('bundle the workflow code ahead of time (workers then start faster and smaller)')
+    .action(async () => {
+      say(`wrote ${await buildWorkflowBundle()}`);
     });
 
   program

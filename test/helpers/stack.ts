@@ -21,7 +21,8 @@ export interface TestStack {
   pool: Pool;
   warehouse: Warehouse;
   fakeApi: FakeCatalogApi;
-  worker: IngestWorker;
+  /** Absent when the test runs its worker in another process. */
+  worker: IngestWorker | undefined;
   taskQueue: string;
   logger: Logger;
   logLines: string[];
@@ -40,7 +41,9 @@ export async function startTemporal(): Promise<TestWorkflowEnvironment> {
   );
 }
 
-export async function startTestStack(options: { fakeApi?: FakeCatalogApiOptions } = {}): Promise<TestStack> {
+export async function startTestStack(
+  options: { fakeApi?: FakeCatalogApiOptions; worker?: boolean } = {},
+): Promise<TestStack> {
   const { logger, lines } = memoryLogger();
   installTemporalRuntime(logger);
   const env = await startTemporal();
@@ -57,17 +60,20 @@ export async function startTestStack(options: { fakeApi?: FakeCatalogApiOptions 
 
   const taskQueue = `test-${randomUUID()}`;
   const metrics = new Metrics();
-  const worker = await createIngestWorker({
-    connection: env.nativeConnection,
-    client: env.client,
-    taskQueue,
-    warehouse,
-    catalogApiBaseUrl: fakeApi.url,
-    apiKeys: { default: TEST_API_KEY },
-    logger,
-    metrics,
-  });
-  const running = worker.worker.run();
+  const worker =
+    options.worker === false
+      ? undefined
+      : await createIngestWorker({
+          connection: env.nativeConnection,
+          client: env.client,
+          taskQueue,
+          warehouse,
+          catalogApiBaseUrl: fakeApi.url,
+          apiKeys: { default: TEST_API_KEY },
+          logger,
+          metrics,
+        });
+  const running = worker?.worker.run();
 
   return {
     env,
@@ -81,9 +87,11 @@ export async function startTestStack(options: { fakeApi?: FakeCatalogApiOptions 
     logLines: lines,
     metrics,
     async stop() {
-      worker.worker.shutdown();
-      await running;
-      await worker.http.close();
+      if (worker) {
+        worker.worker.shutdown();
+        await running;
+        await worker.http.close();
+      }
       await fakeApi.stop();
       await pool.end();
       await db.drop();

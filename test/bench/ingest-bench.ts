@@ -1,0 +1,139 @@
+/**
+ * Ingestion benchmark: prints figures, asserts nothing.
+ *   npm run bench:ingest [-- --products 50000]
+ * Uses TEST_DATABASE_URL / DATABASE_URL when set (a Postgres server), else embedded PGlite.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { generateCatalog } from '../../src/demo/generate';
+import type { IngestCatalogInput, IngestSummary } from '../../src/domain';
+import { PROJECT_ROOT } from '../../src/stack';
+import { catalogFile, haveRealCatalogs } from '../helpers/catalogs';
+import { TEST_API_KEY, type TestStack, startTestStack } from '../helpers/stack';
+
+const args = process.argv.slice(2);
+const PRODUCTS = Number(args[args.indexOf('--products') + 1] ?? 50_000) || 50_000;
+const out = (line = '') => process.stdout.write(`${line}\n`);
+
+/** VmHWM (peak resident set) and VmRSS of a process, in MB, from /proc. */
+function memoryOf(pid: number): { peak: number; now: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+  return { peak: kb('VmHWM') / 1024, now: kb('VmRSS') / 1024 };
+}
+
+/** The worker runs as its own process, as in production, so its memory is measured alone. */
+async function startWorkerProcess(s: TestStack): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'src/cli/main.ts'), 'worker'], {
+    env: {
+      ...process.env,
+      TEMPORAL_ADDRESS: s.env.address,
+      TEMPORAL_TASK_QUEUE: s.taskQueue,
+      DATABASE_URL: s.db.url,
+      CATALOG_API_BASE_URL: s.fakeApi.url,
+      CATALOG_API_KEY: TEST_API_KEY,
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  // The worker is ready once it polls: wait until the task queue has a poller.
+  for (let i = 0; i < 240; i++) {
+    const queue = await s.env.client.workflowService
+      .describeTaskQueue({ namespace: 'default', taskQueue: { name: s.taskQueue }, taskQueueType: 1 })
+      .catch(() => undefined);
+    if (queue?.pollers?.length) return child;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error('worker process did not start polling');
+}
+
+async function run(s: TestStack, input: IngestCatalogInput) {
+  const workflowId = `bench/${input.tenant}/${input.catalog}/${randomUUID()}`;
+  const started = performance.now();
+  const summary = (await s.env.client.workflow.execute('ingestCatalog', {
+    taskQueue: s.taskQueue,
+    workflowId,
+    args: [input],
+  })) as IngestSummary;
+  const wallMs = performance.now() - started;
+  const history = await s.env.client.workflow.getHandle(workflowId).fetchHistory();
+  return { summary, wallMs, events: history.events!.length, historyBytes: JSON.stringify(history).length };
+}
+
+function input(tenant: string, catalog: string, path: string, extra: Partial<IngestCatalogInput> = {}): IngestCatalogInput {
+  return { tenant, catalog, source: { kind: 'file', path }, pollIntervalMs: 200, requestIndexRebuild: false, ...extra };
+}
+
+async function main(): Promise<void> {
+  const s = await startTestStack({ fakeApi: { jobDurationMs: [0, 0], endpointIntervalMs: 0 }, worker: false });
+  out(`warehouse: ${s.db.server ? 'Postgres server' : 'embedded PGlite'}; machine: ${availableParallelism()} cores`);
+  const worker = await startWorkerProcess(s);
+  try {
+    const dir = join(PROJECT_ROOT, '.data', 'bench');
+    await mkdir(dir, { recursive: true });
+    const file = join(dir, `catalog-${PRODUCTS}.jsonl`);
+    await generateCatalog(file, PRODUCTS);
+    const before = memoryOf(worker.pid!);
+
+    const big = await run(s, input('bench', 'big', file));
+    const st = big.summary.stage;
+    out();
+    out(`== ${PRODUCTS} generated products, job time ~0, delta batches of <= 5000 / 4.5 MB`);
+    out(`end to end:        ${(big.wallMs / 1000).toFixed(2)} s, ${Math.round(st.recordsRead / (big.wallMs / 1000))} products/s`);
+    out(`batches / jobs:    ${st.batches} batches, ${big.summary.jobs.length} jobs, ${big.summary.polls} status checks, ${(st.bytes / 1e6).toFixed(1)} MB sent`);
+    const afterRun = memoryOf(worker.pid!);
+    out(`worker memory:     peak RSS ${afterRun.peak.toFixed(0)} MB (${before.peak.toFixed(0)} MB of it at start-up, prebuilt workflow bundle), RSS after the run ${afterRun.now.toFixed(0)} MB`);
+    out(`history:           ${big.events} events, ${(big.historyBytes / 1024).toFixed(0)} KiB per ingestion; ${(big.events / st.batches).toFixed(1)} events per batch`);
+
+    const again = await run(s, input('bench', 'big', file));
+    out(`re-run same data:  ${(again.wallMs / 1000).toFixed(2)} s, ${again.summary.stage.upserted} rows changed, ${again.summary.stage.unchanged} unchanged`);
+
+    const small = join(dir, 'small.jsonl');
+    await generateCatalog(small, 100);
+    const byPolls: string[] = [];
+    for (const duration of [2_500, 29_500]) {
+      s.fakeApi.setJobDuration([duration, duration]);
+      const r = await run(s, input('bench', `polls-${duration}`, small, { pollIntervalMs: 1_000 }));
+      byPolls.push(`${r.summary.polls} status checks -> ${r.events} events`);
+    }
+    s.fakeApi.setJobDuration([0, 0]);
+    out(`history vs polls:  ${byPolls.join('; ')}`);
+
+    if (haveRealCatalogs) {
+      out();
+      out('== real catalogs (batches of <= 1000 products, poll 200 ms, job time ~0)');
+      const files = [
+        'bestbuy_typesense_ecommerce.json',
+        'amazon_meilisearch_demos_ecommerce.json',
+        'googlemerchstore_retail_api_products.jsonl',
+        'dummyjson_products.json',
+        'feed_samples/bloomreach_pacifichome_mini_en.jsonl',
+        'feed_samples/googlemerchstore_retail_api_products_some_invalid.jsonl',
+      ];
+      for (const name of files) {
+        const r = await run(s, input('real', name.replace(/\W+/g, '-'), catalogFile(name), { batching: { maxProducts: 1_000 } }));
+        const t = r.summary.stage;
+        out(`${name}: ${t.recordsRead} records, ${t.rejected} rejected, ${t.products} products, ${t.batches} batches, ${r.summary.jobs.length} jobs, ${(r.wallMs / 1000).toFixed(2)} s`);
+      }
+    }
+    out();
+    out(`worker peak RSS over the whole benchmark: ${memoryOf(worker.pid!).peak.toFixed(0)} MB`);
+  } finally {
+    const exited = new Promise((r) => worker.once('exit', r));
+    worker.kill('SIGTERM');
+    await exited;
+    await s.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`${String(err)}\n`);
+    process.exit(1);
+  },
+);
