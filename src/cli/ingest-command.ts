@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { Config } from '../config';
 import {
   type FeedMode,
@@ -62,10 +62,8 @@ export async function runIngestCommand(o: IngestCommandOptions, config: Config, 
 
     let last = '';
     const timer = setInterval(() => {
-      handle
-        .query<IngestProgress>(INGEST_PROGRESS_QUERY)
-        .then((p) => {
-          const line = `${p.phase}: ${p.submitted}/${p.batches} batches submitted, ${p.finished} jobs ended`;
+      describeProgress(handle)
+        .then((line) => {
           if (line !== last) out.write(`  ${line}\n`);
           last = line;
         })
@@ -85,6 +83,20 @@ export async function runIngestCommand(o: IngestCommandOptions, config: Config, 
   } finally {
     await connection.close();
   }
+}
+
+/** The workflow's own progress, plus any activity that is waiting to be retried and why. */
+async function describeProgress(handle: WorkflowHandle): Promise<string> {
+  const p = await handle.query<IngestProgress>(INGEST_PROGRESS_QUERY);
+  let line = `${p.phase}: ${p.submitted}/${p.batches} batches submitted, ${p.finished} jobs ended`;
+  const { raw } = await handle.describe();
+  const retrying = raw.pendingActivities?.find(
+    (a) => (a.attempt ?? 0) > 1 && a.lastFailure?.message && a.activityType?.name !== 'awaitJob',
+  );
+  if (retrying) {
+    line += `; ${retrying.activityType?.name} attempt ${retrying.attempt} after: ${retrying.lastFailure!.message}`;
+  }
+  return line;
 }
 
 export function formatSummary(s: IngestSummary): string {

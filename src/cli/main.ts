@@ -57,9 +57,10 @@ async function main(argv: string[]): Promise<number> {
   program
     .command('worker')
     .description('run a worker; starts locally whatever TEMPORAL_ADDRESS, DATABASE_URL and CATALOG_API_BASE_URL leave unset')
-    .action(async () => {
+    .option('--fake-job-duration <min-max>', 'job duration range of the in-process fake API, in ms', range, [30_000, 300_000] as [number, number])
+    .action(async (o: { fakeJobDuration: [number, number] }) => {
       const logger = createLogger({ level: config.log.level });
-      const stack = await startStack({ config, logger, say: (m) => logger.info(m) });
+      const stack = await startStack({ config, logger, say: (m) => logger.info(m), fakeApi: { jobDurationMs: o.fakeJobDuration } });
       logger.info({ temporal: stack.temporalAddress, taskQueue: config.temporal.taskQueue }, 'worker running');
       const stop = () => void stack.shutdown();
       process.once('SIGINT', stop);
