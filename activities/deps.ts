@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { activityInfo } from '@temporalio/activity';
 import type { CatalogApiClient, CatalogApiTarget } from '../src/catalog-api/client';
 import { SecretMissingError } from '../src/errors';
+import type { HttpClient } from '../src/http/http-client';
 import type { Logger } from '../src/logger';
 import type { Metrics } from '../src/metrics';
 import type { Warehouse } from '../src/warehouse/warehouse';
@@ -10,6 +11,8 @@ import type { Warehouse } from '../src/warehouse/warehouse';
 export interface ActivityDeps {
   warehouse: Warehouse;
   catalogApi: CatalogApiClient;
+  /** Shared HTTP client for source APIs (timeouts, request ids, metrics). */
+  httpClient: HttpClient;
   /** Base URL of the catalog API, up to `/api/v1`. */
   catalogApiBaseUrl: string;
   /** Named API keys; workflow inputs carry only the names. */

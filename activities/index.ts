@@ -3,6 +3,7 @@ import type { ActivityDeps } from './deps';
 import { classified } from './failures';
 import { createIndexActivities } from './index-rebuild';
 import { createStageActivities } from './stage';
+import { createSyncActivities } from './sync';
 
 export type { ActivityDeps } from './deps';
 
@@ -19,6 +20,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createStageActivities(deps),
     ...createCatalogJobActivities(deps),
     ...createIndexActivities(deps),
+    ...createSyncActivities(deps),
     async recordIngestionOutcome(input: { ingestionId: string; status: 'succeeded' | 'failed'; error?: string }) {
       await deps.warehouse.finishIngestion(input.ingestionId, input.status, input.error);
     },

@@ -15,6 +15,50 @@ export interface FileSource {
   mapping?: string;
 }
 
+/** Records already staged in the warehouse under an ingestion id (by a source pull). */
+export interface StagedSource {
+  kind: 'staged';
+  ingestionId: string;
+  /** Where the records came from, for people. */
+  description: string;
+}
+
+export interface ShopifySource {
+  kind: 'shopify';
+  /** The shop's base URL, e.g. `https://acme.myshopify.com`. */
+  baseUrl: string;
+  /** Name of the access token the worker resolves. */
+  keyRef: string;
+  /** Default: `2024-10`. */
+  apiVersion?: string;
+  /** Bucket size. Default: 40 (standard plan; 80 Advanced, 400 Plus). */
+  bucketSize?: number;
+  /** Requests per second the bucket leaks. Default: 2 (standard plan; 4 Advanced, 20 Plus). */
+  leakPerSecond?: number;
+}
+
+export interface SalesforceSource {
+  kind: 'salesforce';
+  /** The org's instance URL, e.g. `https://acme.my.salesforce.com`. */
+  baseUrl: string;
+  keyRef: string;
+  /** Default: `v59.0`. */
+  apiVersion?: string;
+  /** SObject holding the products. Default: `Product2`. */
+  sobject?: string;
+  /** Requests per minute allowed for this tenant. Default: 200. */
+  perMinute?: number;
+  /** Wait before trying again once the daily quota is spent. Default: 15 minutes. */
+  quotaRetryMs?: number;
+}
+
+export type ApiSource = ShopifySource | SalesforceSource;
+
+/** A source's identity in watermarks and schedules: kind and base URL. */
+export function sourceKey(source: ApiSource): string {
+  return `${source.kind}:${source.baseUrl.replace(/\/+$/, '')}`;
+}
+
 export interface CatalogApiRef {
   /** Catalog API account. Default: the worker's `CATALOG_API_ACCOUNT`. */
   account?: string;
@@ -25,7 +69,7 @@ export interface CatalogApiRef {
 export interface IngestCatalogInput {
   tenant: string;
   catalog: string;
-  source: FileSource;
+  source: FileSource | StagedSource;
   /** `delta` PATCHes batches; `full` replaces the catalog with one PUT. Default: `delta`. */
   mode?: FeedMode;
   catalogApi?: CatalogApiRef;
@@ -47,7 +91,7 @@ export interface StageInput {
   workflowId: string;
   tenant: string;
   catalog: string;
-  source: FileSource;
+  source: FileSource | StagedSource;
   mode: FeedMode;
   maxProducts: number;
   maxBytes: number;
@@ -145,6 +189,79 @@ export interface IngestProgress {
   submitted: number;
   finished: number;
   failed: number;
+}
+
+export interface SyncSourceInput {
+  tenant: string;
+  catalog: string;
+  source: ApiSource;
+  /** `incremental` reads from the watermark; `backfill` reads everything. Default: incremental. */
+  mode?: 'incremental' | 'backfill';
+  /** Re-read this much before the watermark, for clock skew and equal timestamps. Default: 5 min. */
+  overlapMs?: number;
+  /** Records per page requested. Default: 250. */
+  pageSize?: number;
+  /** Records pulled before they are sent on as one ingestion. Default: 10,000. */
+  segmentRecords?: number;
+  /** Segments before the workflow continues as new. Default: 20. */
+  segmentsPerRun?: number;
+  catalogApi?: CatalogApiRef;
+  pollIntervalMs?: number;
+  rebuildIntervalMs?: number;
+  /** State carried over continue-as-new and quota waits. */
+  checkpoint?: SyncCheckpoint;
+}
+
+export interface SyncCheckpoint {
+  syncId: string;
+  /** Cursor of the next page to read; null before the first page. */
+  cursor: string | null;
+  since: string | null;
+  /** Workflow time the sync started; becomes the watermark when it ends. Epoch ms. */
+  startedAt: number;
+  segments: number;
+  records: number;
+  pages: number;
+  throttledWaits: number;
+  quotaWaits: number;
+}
+
+export interface PullSegmentInput {
+  segmentId: string;
+  workflowId: string;
+  tenant: string;
+  catalog: string;
+  source: ApiSource;
+  cursor: string | null;
+  since: string | null;
+  pageSize: number;
+  maxRecords: number;
+}
+
+export interface PullSegmentResult {
+  records: number;
+  rejected: number;
+  pages: number;
+  /** Cursor of the first page not read; null when the source is exhausted. */
+  next: string | null;
+  /** Set when the pull stopped early to let the workflow wait without holding a worker slot. */
+  waitUntil?: number;
+  waitReason?: 'throttled' | 'quota';
+}
+
+export interface SyncSummary {
+  syncId: string;
+  tenant: string;
+  catalog: string;
+  source: string;
+  mode: 'incremental' | 'backfill';
+  since: string | null;
+  records: number;
+  pages: number;
+  segments: number;
+  throttledWaits: number;
+  quotaWaits: number;
+  watermark: string;
 }
 
 /** The index singleton's workflow id: one per tenant and catalog. */

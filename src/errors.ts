@@ -12,7 +12,9 @@ export type ErrorCode =
   | 'CI_MAPPING'
   | 'CI_SECRET_MISSING'
   | 'CI_JOB_FAILED'
-  | 'CI_BATCH_MISSING';
+  | 'CI_BATCH_MISSING'
+  | 'CI_QUOTA_EXHAUSTED'
+  | 'CI_CURSOR_LOOP';
 
 export abstract class CatalogIngestError extends Error {
   abstract readonly code: ErrorCode;
@@ -49,7 +51,8 @@ export class HttpStatusError extends CatalogIngestError {
     readonly retryAfterMs?: number,
   ) {
     super(message);
-    this.retryable = status >= 500 || status === 429 || status === 408;
+    // 423 is Shopify's lock for clients that keep exceeding their limit: wait, then retry.
+    this.retryable = status >= 500 || status === 429 || status === 408 || status === 423;
   }
 }
 
@@ -90,5 +93,17 @@ export class SecretMissingError extends CatalogIngestError {
 /** A warehouse batch the workflow refers to does not exist. */
 export class BatchMissingError extends CatalogIngestError {
   readonly code = 'CI_BATCH_MISSING';
+  readonly retryable = false;
+}
+
+/** A paging cursor that repeats or stops advancing: the source would be paged forever. */
+export class CursorLoopError extends CatalogIngestError {
+  readonly code = 'CI_CURSOR_LOOP';
+  readonly retryable = false;
+}
+
+/** A daily quota is spent; the caller waits for it to return instead of retrying. */
+export class QuotaExhaustedError extends CatalogIngestError {
+  readonly code = 'CI_QUOTA_EXHAUSTED';
   readonly retryable = false;
 }

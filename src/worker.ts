@@ -52,6 +52,7 @@ export async function createIngestWorker(o: IngestWorkerOptions): Promise<Ingest
   const activities = createActivities({
     warehouse: o.warehouse,
     catalogApi: new CatalogApiClient(http),
+    httpClient: http,
     catalogApiBaseUrl: o.catalogApiBaseUrl,
     apiKeys: o.apiKeys,
     client: o.client,

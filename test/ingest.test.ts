@@ -63,6 +63,7 @@ describe('ingesting catalogs through Temporal, the warehouse and the catalog API
     return createActivities({
       warehouse: s.warehouse,
       catalogApi: new CatalogApiClient(s.worker!.http),
+      httpClient: s.worker!.http,
       catalogApiBaseUrl: s.fakeApi.url,
       apiKeys: { default: TEST_API_KEY },
       client: s.env.client,

@@ -26,10 +26,10 @@ describe('the warehouse', () => {
   });
 
   it('applies its migrations once, however often it is asked', async () => {
-    assert.deepEqual(await migrate(pool), [1]);
+    assert.deepEqual(await migrate(pool), [1, 2]);
     assert.deepEqual(await migrate(pool), []);
     const tables = await pool.query(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public'`);
-    assert.equal(tables.rows[0].n, 9);
+    assert.equal(tables.rows[0].n, 11);
   });
 
   it('keeps the latest source update of a repeated product, whatever the order', async () => {

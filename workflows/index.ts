@@ -4,3 +4,4 @@
  */
 export { ingestCatalog, progressQuery } from './ingest-catalog';
 export { indexRebuild, rebuildStatusQuery, requestRebuildSignal } from './index-rebuild';
+export { syncSource } from './sync-source';

@@ -42,7 +42,8 @@ interface BatchFailure {
  */
 export async function ingestCatalog(input: IngestCatalogInput): Promise<IngestSummary> {
   const info = workflowInfo();
-  const ingestionId = info.firstExecutionRunId;
+  // Records a source pull staged keep the pull's id; a file gets this run's id.
+  const ingestionId = input.source.kind === 'staged' ? input.source.ingestionId : info.firstExecutionRunId;
   const started = Date.now();
   const mode = input.mode ?? 'delta';
   const account = input.catalogApi?.account ?? 'demo';
@@ -60,7 +61,8 @@ export async function ingestCatalog(input: IngestCatalogInput): Promise<IngestSu
     maxProducts: mode === 'full' ? Number.MAX_SAFE_INTEGER : (input.batching?.maxProducts ?? DEFAULT_MAX_BATCH_PRODUCTS),
     maxBytes: mode === 'full' ? FULL_FEED_MAX_BYTES : (input.batching?.maxBytes ?? DEFAULT_MAX_BATCH_BYTES),
   }).catch(async (err: unknown) => {
-    const error = `ingestion failed while reading ${input.source.path}: ${causeMessage(err)}`;
+    const from = input.source.kind === 'file' ? input.source.path : input.source.description;
+    const error = `ingestion failed while reading ${from}: ${causeMessage(err)}`;
     progress.phase = 'failed';
     await recordIngestionOutcome({ ingestionId, status: 'failed', error });
     throw ApplicationFailure.nonRetryable(error, 'IngestionFailed');

@@ -106,6 +106,17 @@ export const PRESETS = {
     },
     attributes: ['sku', 'stock', 'rating', 'availabilityStatus'],
   },
+  /** Salesforce `Product2` records from the REST query API. */
+  salesforce: {
+    fields: {
+      id: 'Id',
+      title: 'Name',
+      description: 'Description',
+      categories: 'Family',
+      updatedAt: 'LastModifiedDate',
+    },
+    attributes: ['ProductCode', 'IsActive'],
+  },
   /** Common field names, for records of no known shape. */
   generic: {
     fields: {

@@ -125,6 +125,31 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE INDEX index_rebuilds_catalog ON index_rebuilds (tenant, catalog, started_at);
     `,
   },
+  {
+    version: 2,
+    name: 'source sync state and shared rate limits',
+    sql: `
+      -- How far each tenant's source stream is known to be in the warehouse.
+      CREATE TABLE watermarks (
+        tenant     text NOT NULL,
+        source     text NOT NULL,
+        stream     text NOT NULL,
+        value      timestamptz NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (tenant, source, stream)
+      );
+
+      -- One token bucket per rate limit (a shop, an org), shared by every worker.
+      -- tokens may go negative: that is the queue of callers already promised a slot.
+      CREATE TABLE rate_limit_buckets (
+        key            text PRIMARY KEY,
+        capacity       double precision NOT NULL,
+        refill_per_sec double precision NOT NULL,
+        tokens         double precision NOT NULL,
+        updated_at     timestamptz NOT NULL DEFAULT clock_timestamp()
+      );
+    `,
+  },
 ];
 
 /** Applies the migrations not yet applied. Safe to run from several workers at once. */

@@ -336,6 +336,70 @@ export class Warehouse {
     });
   }
 
+  /** Stores what a source pull read, for an ingestion whose records were staged by the pull. */
+  async recordReadCounts(id: string, recordsRead: number, rejected: number): Promise<void> {
+    await this.pool.query(`UPDATE ingestions SET records_read = $2, records_rejected = $3 WHERE id = $1`, [
+      id,
+      recordsRead,
+      rejected,
+    ]);
+  }
+
+  async readCounts(id: string): Promise<{ recordsRead: number; rejected: number }> {
+    const res = await this.pool.query(
+      `SELECT coalesce(records_read, 0) AS read, coalesce(records_rejected, 0) AS rejected FROM ingestions WHERE id = $1`,
+      [id],
+    );
+    return { recordsRead: res.rows[0]?.read ?? 0, rejected: res.rows[0]?.rejected ?? 0 };
+  }
+
+  async getWatermark(tenant: string, source: string, stream: string): Promise<Date | null> {
+    const res = await this.pool.query(`SELECT value FROM watermarks WHERE tenant = $1 AND source = $2 AND stream = $3`, [
+      tenant,
+      source,
+      stream,
+    ]);
+    return res.rows[0]?.value ?? null;
+  }
+
+  /** Moves a watermark forward, never back. */
+  async advanceWatermark(tenant: string, source: string, stream: string, value: Date): Promise<Date> {
+    const res = await this.pool.query(
+      `INSERT INTO watermarks (tenant, source, stream, value) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (tenant, source, stream) DO UPDATE SET value = greatest(watermarks.value, excluded.value), updated_at = now()
+       RETURNING value`,
+      [tenant, source, stream, value],
+    );
+    return res.rows[0].value;
+  }
+
+  /**
+   * Reserves one call on a shared token bucket and returns how long the caller must wait
+   * before making it (0 when a token was free). Atomic across every worker.
+   */
+  async reserveCall(key: string, capacity: number, refillPerSec: number): Promise<number> {
+    const res = await this.pool.query<{ tokens: number }>(
+      `INSERT INTO rate_limit_buckets AS b (key, capacity, refill_per_sec, tokens) VALUES ($1, $2::float8, $3::float8, $2::float8 - 1)
+       ON CONFLICT (key) DO UPDATE SET
+         capacity = excluded.capacity, refill_per_sec = excluded.refill_per_sec,
+         tokens = least(excluded.capacity, b.tokens + extract(epoch FROM clock_timestamp() - b.updated_at) * excluded.refill_per_sec) - 1,
+         updated_at = clock_timestamp()
+       RETURNING tokens`,
+      [key, capacity, refillPerSec],
+    );
+    const tokens = res.rows[0]!.tokens;
+    return tokens >= 0 ? 0 : Math.ceil((-tokens / refillPerSec) * 1000);
+  }
+
+  /** After a 429: empties the bucket so every worker waits out the server's delay. */
+  async penalize(key: string, waitMs: number): Promise<void> {
+    await this.pool.query(
+      `UPDATE rate_limit_buckets SET tokens = least(tokens, -($2::float8 / 1000) * refill_per_sec), updated_at = clock_timestamp()
+       WHERE key = $1`,
+      [key, waitMs],
+    );
+  }
+
   async transaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
     try {

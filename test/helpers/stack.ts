@@ -42,7 +42,7 @@ export async function startTemporal(): Promise<TestWorkflowEnvironment> {
 }
 
 export async function startTestStack(
-  options: { fakeApi?: FakeCatalogApiOptions; worker?: boolean } = {},
+  options: { fakeApi?: FakeCatalogApiOptions; worker?: boolean; apiKeys?: Record<string, string> } = {},
 ): Promise<TestStack> {
   const { logger, lines } = memoryLogger();
   installTemporalRuntime(logger);
@@ -69,7 +69,7 @@ export async function startTestStack(
           taskQueue,
           warehouse,
           catalogApiBaseUrl: fakeApi.url,
-          apiKeys: { default: TEST_API_KEY },
+          apiKeys: { default: TEST_API_KEY, ...options.apiKeys },
           logger,
           metrics,
         });

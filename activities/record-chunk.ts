@@ -1,0 +1,54 @@
+import { applyMapping, type Mapping } from '../src/products/mapping';
+import { contentHash, describeIssues, toAddOperation, validateProduct } from '../src/products/product';
+import type { SourceRecord } from '../src/products/readers';
+import type { RejectedRecord, StagedItem } from '../src/warehouse/warehouse';
+
+/** The valid and rejected records of one chunk; a repeated id keeps its latest version. */
+export class RecordChunk {
+  readonly items = new Map<string, StagedItem>();
+  readonly rejected: RejectedRecord[] = [];
+  lastPosition = 0;
+  private records = 0;
+
+  get size(): number {
+    return this.records;
+  }
+
+  add(rec: SourceRecord, mapping: Mapping): void {
+    this.lastPosition = rec.position;
+    this.records++;
+    if ('error' in rec) {
+      this.rejected.push({ position: rec.position, productId: null, reason: rec.error, issues: [], raw: rec.raw });
+      return;
+    }
+
+    const candidate = applyMapping(rec.record, mapping);
+    const result = validateProduct(candidate);
+    if (!result.ok) {
+      const productId = typeof candidate.id === 'string' ? candidate.id : null;
+      const reason = describeIssues(result.issues);
+      this.rejected.push({ position: rec.position, productId, reason, issues: result.issues, raw: rawText(rec.record) });
+      return;
+    }
+
+    const operation = toAddOperation(result.product);
+    const item: StagedItem = {
+      productId: result.product.id,
+      operation,
+      contentHash: contentHash(operation),
+      sourceUpdatedAt: result.product.updatedAt ?? null,
+      position: rec.position,
+    };
+    const existing = this.items.get(item.productId);
+    if (existing && (existing.sourceUpdatedAt ?? '') > (item.sourceUpdatedAt ?? '')) return;
+    this.items.set(item.productId, item);
+  }
+
+  itemList(): StagedItem[] {
+    return [...this.items.values()];
+  }
+}
+
+function rawText(record: unknown): string {
+  return JSON.stringify(record).slice(0, 100_000);
+}

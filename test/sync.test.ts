@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
+import type { ApiSource, SyncSourceInput, SyncSummary } from '../src/domain';
+import { FakeSalesforce } from '../src/fakes/fake-salesforce';
+import { FakeShopify } from '../src/fakes/fake-shopify';
+import { type TestStack, startTestStack } from './helpers/stack';
+
+const TOKENS = { shopa: 'shpat_test_a', shopb: 'shpat_test_b', sforg: 'sf_session_test' };
+
+describe('syncing products from rate-limited source APIs', () => {
+  let s: TestStack;
+  let shopify: FakeShopify;
+  let salesforce: FakeSalesforce;
+
+  before(async () => {
+    s = await startTestStack({ apiKeys: TOKENS, fakeApi: { jobDurationMs: [50, 200] } });
+    shopify = await new FakeShopify().start();
+    salesforce = await new FakeSalesforce().start();
+  });
+  after(async () => {
+    await shopify.stop();
+    await salesforce.stop();
+    await s.stop();
+  });
+
+  async function sync(input: SyncSourceInput): Promise<SyncSummary> {
+    return (await s.env.client.workflow.execute('syncSource', {
+      taskQueue: s.taskQueue,
+      workflowId: `sync/${input.tenant}/${randomUUID()}`,
+      args: [{ pollIntervalMs: 100, catalogApi: { account: input.tenant }, ...input }],
+    })) as SyncSummary;
+  }
+
+  async function warehouseIds(tenant: string): Promise<string[]> {
+    const res = await s.pool.query(`SELECT product_id FROM products WHERE tenant = $1`, [tenant]);
+    return res.rows.map((r) => r.product_id as string);
+  }
+
+  /** Every product id the catalog API accepted for a tenant's account, repeats kept. */
+  function delivered(account: string): string[] {
+    return [...s.fakeApi.jobs.values()].filter((j) => j.accountId === account && j.outcome === 'success').flatMap((j) => j.productIds);
+  }
+
+  it('backfills 100,000 Shopify products, each exactly once in the warehouse and the catalog API', async () => {
+    shopify.addShop('big', { token: TOKENS.shopa, products: 100_000, bucketSize: 400, leakPerSecond: 20 });
+    const source: ApiSource = { kind: 'shopify', baseUrl: shopify.shopUrl('big'), keyRef: 'shopa', bucketSize: 400, leakPerSecond: 20 };
+    const started = Date.now();
+    const summary = await sync({ tenant: 'big', catalog: 'main', source, mode: 'backfill', segmentRecords: 25_000, segmentsPerRun: 2 });
+    const wallMs = Date.now() - started;
+
+    const ids = await warehouseIds('big');
+    assert.equal(summary.records, 100_000);
+    assert.equal(ids.length, 100_000);
+    const sent = delivered('big');
+    assert.equal(sent.length, 100_000);
+    assert.equal(new Set(sent).size, 100_000);
+    const stats = shopify.stats('big');
+    const lowerBoundS = Math.max(0, stats.requests - 400) / 20;
+    process.stdout.write(
+      `# backfill figures: ${summary.records} records, ${summary.pages} pages, ${stats.requests} requests, ` +
+        `${stats.throttled} 429s, ${(wallMs / 1000).toFixed(1)} s wall, rate-limit lower bound ${lowerBoundS.toFixed(1)} s\n`,
+    );
+    assert.equal(stats.throttled, 0);
+  });
+
+  it('paces calls with the shared limiter so a small bucket answers no 429', async () => {
+    shopify.addShop('small', { token: TOKENS.shopb, products: 3_000, bucketSize: 5, leakPerSecond: 4 });
+    const source: ApiSource = { kind: 'shopify', baseUrl: shopify.shopUrl('small'), keyRef: 'shopb', bucketSize: 5, leakPerSecond: 4 };
+    const summary = await sync({ tenant: 'small', catalog: 'main', source, mode: 'backfill', pageSize: 100 });
+    assert.equal(summary.records, 3_000);
+    assert.deepEqual(shopify.stats('small'), { requests: 30, throttled: 0 });
+  });
+
+  it('picks up exactly the changed and new records in an incremental run', async () => {
+    const source: ApiSource = { kind: 'shopify', baseUrl: shopify.shopUrl('small'), keyRef: 'shopb', bucketSize: 5, leakPerSecond: 4 };
+    const all = [...shopify.shops.get('small')!.products.keys()];
+    const changed = all.filter((_, i) => i % 81 === 0);
+    shopify.updateProducts('small', changed);
+    const created = shopify.createProducts('small', 5);
+
+    const summary = await sync({ tenant: 'small', catalog: 'main', source, mode: 'incremental', overlapMs: 0 });
+    assert.equal(summary.records, changed.length + created.length);
+    const rows = await s.pool.query(
+      `SELECT product_id FROM products WHERE tenant = 'small' AND last_ingestion_id LIKE $1 ORDER BY product_id`,
+      [`${summary.syncId}%`],
+    );
+    assert.deepEqual(rows.rows.map((r) => r.product_id), [...changed, ...created].map(String).sort());
+    assert.equal((await warehouseIds('small')).length, 3_005);
+  });
+
+  it('fails fast with a clear error when the paging cursor loops', async () => {
+    shopify.addShop('loop', { token: TOKENS.shopa, products: 600 });
+    shopify.setLoopCursor('loop', true);
+    const source: ApiSource = { kind: 'shopify', baseUrl: shopify.shopUrl('loop'), keyRef: 'shopa' };
+    const err = await sync({ tenant: 'loop', catalog: 'main', source, mode: 'backfill' }).catch((e: unknown) => e);
+    assert.ok(err instanceof WorkflowFailedError);
+    assert.match(String((err.cause?.cause as Error | undefined)?.message ?? err.cause?.message), /same cursor/);
+    assert.ok(shopify.stats('loop').requests <= 3, `${shopify.stats('loop').requests} requests`);
+  });
+
+  it('waits for an exhausted daily quota and resumes where it stopped', async () => {
+    salesforce.addOrg('quota', { token: TOKENS.sforg, products: 1_000, dailyLimit: 3, quotaWindowMs: 3_000 });
+    const source: ApiSource = { kind: 'salesforce', baseUrl: salesforce.orgUrl('quota'), keyRef: 'sforg', quotaRetryMs: 1_500 };
+    const summary = await sync({ tenant: 'quota', catalog: 'main', source, mode: 'backfill', pageSize: 200 });
+
+    assert.equal(summary.records, 1_000);
+    assert.equal(summary.pages, 5);
+    assert.ok(summary.quotaWaits >= 1);
+    const stats = salesforce.stats('quota');
+    assert.equal(stats.requests - stats.quotaRefusals, 5, 'no page read twice');
+    const ids = await warehouseIds('quota');
+    assert.equal(ids.length, 1_000);
+    assert.equal(new Set(delivered('quota')).size, 1_000);
+    assert.equal(delivered('quota').length, 1_000);
+  });
+});
