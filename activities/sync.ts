@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Context, activityInfo } from '@temporalio/activity';
-import { createConnector, rateLimitOf } from '../src/connectors';
+import { Context } from '@temporalio/activity';
+import { type SourcePage, createConnector, rateLimitOf } from '../src/connectors';
 import { type ApiSource, type PullSegmentInput, type PullSegmentResult, sourceKey } from '../src/domain';
 import { CursorLoopError, HttpStatusError, QuotaExhaustedError, RateLimitedError } from '../src/errors';
 import { mappingSchema } from '../src/products/mapping';
 import { PRESETS, type PresetName } from '../src/products/presets';
+import type { PullCheckpoint } from '../src/warehouse/warehouse';
 import { type ActivityDeps, activityLogger, resolveKey } from './deps';
 import { RecordChunk } from './record-chunk';
 
@@ -15,13 +16,6 @@ const MAX_EMPTY_PAGES = 3;
 /** Wait before trying again after a daily quota ran out (its window rolls). Default: 15 min. */
 const QUOTA_RETRY_MS = 15 * 60_000;
 
-interface PullCheckpoint {
-  cursor: string | null;
-  records: number;
-  rejected: number;
-  pages: number;
-  emptyPages: number;
-}
 
 export function createSyncActivities(deps: ActivityDeps) {
   return {
@@ -51,7 +45,9 @@ export function createSyncActivities(deps: ActivityDeps) {
       const ingestion = { id: input.segmentId, tenant: input.tenant, catalog: input.catalog };
       await deps.warehouse.beginIngestion({ ...ingestion, workflowId: input.workflowId, source: sourceKey(input.source), mode: 'delta' });
 
-      const resumed = activityInfo().heartbeatDetails as PullCheckpoint | undefined;
+      // The committed checkpoint is the truth; a retry resumes from the last page it covers.
+      const resumed = await deps.warehouse.pullCheckpoint(input.segmentId);
+      if (resumed) log.info({ pages: resumed.pages }, 'resuming the pull from its checkpoint');
       const cp: PullCheckpoint = resumed ?? { cursor: input.cursor, records: 0, rejected: 0, pages: 0, emptyPages: 0 };
       const result = async (extra: Partial<PullSegmentResult> = {}): Promise<PullSegmentResult> => {
         await deps.warehouse.recordReadCounts(ingestion.id, cp.records + cp.rejected, cp.rejected);
@@ -83,10 +79,8 @@ export function createSyncActivities(deps: ActivityDeps) {
         }
 
         checkAdvancing(cp, page.next, page.records.length);
-        await stagePage(deps, ingestion, page.records, cp, mapping);
-        cp.cursor = page.next;
-        cp.pages++;
-        Context.current().heartbeat({ ...cp });
+        await stagePage(deps, ingestion, page, cp, mapping);
+        Context.current().heartbeat({ pages: cp.pages });
         if (page.next === null) break;
       }
       log.info({ records: cp.records, rejected: cp.rejected, pages: cp.pages, done: cp.cursor === null }, 'segment pulled');
@@ -106,18 +100,24 @@ function checkAdvancing(cp: PullCheckpoint, next: string | null, records: number
   }
 }
 
+/** Validates a page and commits its records with the checkpoint that moves past them. */
 async function stagePage(
   deps: ActivityDeps,
   ingestion: { id: string; tenant: string; catalog: string },
-  records: unknown[],
+  page: SourcePage,
   cp: PullCheckpoint,
   mapping: ReturnType<typeof mappingSchema.parse>,
 ): Promise<void> {
   const chunk = new RecordChunk();
   const first = cp.records + cp.rejected;
-  records.forEach((record, i) => chunk.add({ position: first + i + 1, record }, mapping));
-  await deps.warehouse.stageItems(ingestion.id, chunk.itemList());
-  await deps.warehouse.rejectRecords(ingestion, chunk.rejected);
-  cp.records += records.length - chunk.rejected.length;
-  cp.rejected += chunk.rejected.length;
+  page.records.forEach((record, i) => chunk.add({ position: first + i + 1, record }, mapping));
+  const next: PullCheckpoint = {
+    ...cp,
+    cursor: page.next,
+    pages: cp.pages + 1,
+    records: cp.records + page.records.length - chunk.rejected.length,
+    rejected: cp.rejected + chunk.rejected.length,
+  };
+  await deps.warehouse.stagePulledPage(ingestion, chunk.itemList(), chunk.rejected, next);
+  Object.assign(cp, next);
 }

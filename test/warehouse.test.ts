@@ -29,7 +29,7 @@ describe('the warehouse', () => {
     assert.deepEqual(await migrate(pool), [1, 2]);
     assert.deepEqual(await migrate(pool), []);
     const tables = await pool.query(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public'`);
-    assert.equal(tables.rows[0].n, 11);
+    assert.equal(tables.rows[0].n, 12);
   });
 
   it('keeps the latest source update of a repeated product, whatever the order', async () => {

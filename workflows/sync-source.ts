@@ -20,7 +20,8 @@ import { ingestCatalog } from './ingest-catalog';
 const { readWatermark, advanceWatermark } = proxyActivities<Activities>(RECORD_OPTIONS);
 const { pullSegment } = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
-  heartbeatTimeout: '1 minute',
+  // A page takes well under a second; a dead worker's pull is retried 20 s after its last beat.
+  heartbeatTimeout: '20s',
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
 });
 

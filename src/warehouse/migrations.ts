@@ -139,6 +139,17 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
         PRIMARY KEY (tenant, source, stream)
       );
 
+      -- Where a source pull stands, written with the records it covers.
+      CREATE TABLE pull_checkpoints (
+        ingestion_id text PRIMARY KEY,
+        cursor       text,
+        records      integer NOT NULL,
+        rejected     integer NOT NULL,
+        pages        integer NOT NULL,
+        empty_pages  integer NOT NULL,
+        updated_at   timestamptz NOT NULL DEFAULT now()
+      );
+
       -- One token bucket per rate limit (a shop, an org), shared by every worker.
       -- tokens may go negative: that is the queue of callers already promised a slot.
       CREATE TABLE rate_limit_buckets (

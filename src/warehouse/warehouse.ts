@@ -25,6 +25,15 @@ export interface RejectedRecord {
   raw: string;
 }
 
+/** Where a source pull stands: the next cursor and what has been committed so far. */
+export interface PullCheckpoint {
+  cursor: string | null;
+  records: number;
+  rejected: number;
+  pages: number;
+  emptyPages: number;
+}
+
 export interface BatchLimits {
   maxProducts: number;
   maxBytes: number;
@@ -50,6 +59,9 @@ export interface BatchRow {
   jobId: string | null;
 }
 
+/** A pool or a client inside a transaction. */
+type Queryable = Pick<Pool, 'query'> | PoolClient;
+
 /** Bytes a JSON Patch array adds around its operations: brackets and commas. */
 const ARRAY_OVERHEAD_PER_ITEM = 1;
 const ARRAY_OVERHEAD = 2;
@@ -67,9 +79,9 @@ export class Warehouse {
   }
 
   /** Stages one chunk of valid products; for a repeated id the latest source update wins. */
-  async stageItems(ingestionId: string, items: StagedItem[]): Promise<void> {
+  async stageItems(ingestionId: string, items: StagedItem[], db: Queryable = this.pool): Promise<void> {
     if (items.length === 0) return;
-    await this.pool.query(
+    await db.query(
       `INSERT INTO ingestion_items (ingestion_id, product_id, operation, content_hash, source_updated_at, position)
        SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::int[])
        ON CONFLICT (ingestion_id, product_id) DO UPDATE SET
@@ -88,9 +100,13 @@ export class Warehouse {
     );
   }
 
-  async rejectRecords(ingestion: Pick<IngestionRow, 'id' | 'tenant' | 'catalog'>, rows: RejectedRecord[]): Promise<void> {
+  async rejectRecords(
+    ingestion: Pick<IngestionRow, 'id' | 'tenant' | 'catalog'>,
+    rows: RejectedRecord[],
+    db: Queryable = this.pool,
+  ): Promise<void> {
     if (rows.length === 0) return;
-    await this.pool.query(
+    await db.query(
       `INSERT INTO rejected_records (ingestion_id, tenant, catalog, position, product_id, reason, issues, raw)
        SELECT $1, $2, $3, * FROM unnest($4::int[], $5::text[], $6::text[], $7::jsonb[], $8::text[])
        ON CONFLICT (ingestion_id, position) DO NOTHING`,
@@ -334,6 +350,38 @@ export class Warehouse {
       );
       return lags;
     });
+  }
+
+  /**
+   * Stages one page of a source pull and its checkpoint in one transaction, so the
+   * checkpoint never claims records that are not committed.
+   */
+  async stagePulledPage(
+    ingestion: Pick<IngestionRow, 'id' | 'tenant' | 'catalog'>,
+    items: StagedItem[],
+    rejected: RejectedRecord[],
+    checkpoint: PullCheckpoint,
+  ): Promise<void> {
+    await this.transaction(async (client) => {
+      await this.stageItems(ingestion.id, items, client);
+      await this.rejectRecords(ingestion, rejected, client);
+      await client.query(
+        `INSERT INTO pull_checkpoints (ingestion_id, cursor, records, rejected, pages, empty_pages)
+         VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (ingestion_id) DO UPDATE SET cursor = excluded.cursor, records = excluded.records,
+           rejected = excluded.rejected, pages = excluded.pages, empty_pages = excluded.empty_pages, updated_at = now()`,
+        [ingestion.id, checkpoint.cursor, checkpoint.records, checkpoint.rejected, checkpoint.pages, checkpoint.emptyPages],
+      );
+    });
+  }
+
+  async pullCheckpoint(ingestionId: string): Promise<PullCheckpoint | undefined> {
+    const res = await this.pool.query(
+      `SELECT cursor, records, rejected, pages, empty_pages FROM pull_checkpoints WHERE ingestion_id = $1`,
+      [ingestionId],
+    );
+    const r = res.rows[0];
+    return r ? { cursor: r.cursor, records: r.records, rejected: r.rejected, pages: r.pages, emptyPages: r.empty_pages } : undefined;
   }
 
   /** Stores what a source pull read, for an ingestion whose records were staged by the pull. */

@@ -3,7 +3,6 @@
  *   npm run bench:ingest [-- --products 50000]
  * Uses TEST_DATABASE_URL / DATABASE_URL when set (a Postgres server), else embedded PGlite.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -13,7 +12,8 @@ import { generateCatalog } from '../../src/demo/generate';
 import type { IngestCatalogInput, IngestSummary } from '../../src/domain';
 import { PROJECT_ROOT } from '../../src/stack';
 import { catalogFile, haveRealCatalogs } from '../helpers/catalogs';
-import { TEST_API_KEY, type TestStack, startTestStack } from '../helpers/stack';
+import { type TestStack, startTestStack } from '../helpers/stack';
+import { startWorkerProcess, stopWorkerProcess } from '../helpers/worker-process';
 
 const args = process.argv.slice(2);
 const PRODUCTS = Number(args[args.indexOf('--products') + 1] ?? 50_000) || 50_000;
@@ -24,31 +24,6 @@ function memoryOf(pid: number): { peak: number; now: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
   return { peak: kb('VmHWM') / 1024, now: kb('VmRSS') / 1024 };
-}
-
-/** The worker runs as its own process, as in production, so its memory is measured alone. */
-async function startWorkerProcess(s: TestStack): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'src/cli/main.ts'), 'worker'], {
-    env: {
-      ...process.env,
-      TEMPORAL_ADDRESS: s.env.address,
-      TEMPORAL_TASK_QUEUE: s.taskQueue,
-      DATABASE_URL: s.db.url,
-      CATALOG_API_BASE_URL: s.fakeApi.url,
-      CATALOG_API_KEY: TEST_API_KEY,
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  // The worker is ready once it polls: wait until the task queue has a poller.
-  for (let i = 0; i < 240; i++) {
-    const queue = await s.env.client.workflowService
-      .describeTaskQueue({ namespace: 'default', taskQueue: { name: s.taskQueue }, taskQueueType: 1 })
-      .catch(() => undefined);
-    if (queue?.pollers?.length) return child;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error('worker process did not start polling');
 }
 
 async function run(s: TestStack, input: IngestCatalogInput) {
@@ -123,9 +98,7 @@ async function main(): Promise<void> {
     out();
     out(`worker peak RSS over the whole benchmark: ${memoryOf(worker.pid!).peak.toFixed(0)} MB`);
   } finally {
-    const exited = new Promise((r) => worker.once('exit', r));
-    worker.kill('SIGTERM');
-    await exited;
+    await stopWorkerProcess(worker);
     await s.stop();
   }
 }
