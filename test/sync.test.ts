@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { WorkflowFailedError } from '@temporalio/client';
+import { ScheduleOverlapPolicy, WorkflowFailedError } from '@temporalio/client';
+import { createSyncSchedule, listSyncSchedules } from '../src/schedules';
 import type { ApiSource, SyncSourceInput, SyncSummary } from '../src/domain';
 import { FakeSalesforce } from '../src/fakes/fake-salesforce';
 import { FakeShopify } from '../src/fakes/fake-shopify';
@@ -98,6 +99,39 @@ describe('syncing products from rate-limited source APIs', () => {
     assert.ok(err instanceof WorkflowFailedError);
     assert.match(String((err.cause?.cause as Error | undefined)?.message ?? err.cause?.message), /same cursor/);
     assert.ok(shopify.stats('loop').requests <= 3, `${shopify.stats('loop').requests} requests`);
+  });
+
+  it('runs incremental syncs from a Temporal Schedule that never overlaps, and can be paused, triggered and deleted', async () => {
+    shopify.addShop('scheduled', { token: TOKENS.shopa, products: 120 });
+    const source: ApiSource = { kind: 'shopify', baseUrl: shopify.shopUrl('scheduled'), keyRef: 'shopa' };
+    const id = await createSyncSchedule(s.env.client, {
+      tenant: 'scheduled',
+      catalog: 'main',
+      source,
+      every: '1h',
+      taskQueue: s.taskQueue,
+      sync: { pollIntervalMs: 100, catalogApi: { account: 'scheduled' } },
+    });
+    assert.equal(id, 'sync/scheduled/main/shopify');
+    const handle = s.env.client.schedule.getHandle(id);
+    const described = await handle.describe();
+    assert.equal(described.policies.overlap, ScheduleOverlapPolicy.SKIP);
+    assert.equal(described.policies.catchupWindow, 600_000);
+    assert.deepEqual((await listSyncSchedules(s.env.client, 'scheduled')).map((x) => x.scheduleId), [id]);
+
+    await handle.trigger();
+    const watermark = async () => (await s.pool.query(`SELECT value FROM watermarks WHERE tenant = 'scheduled'`)).rowCount;
+    for (let i = 0; i < 150 && (await watermark()) === 0; i++) await new Promise((r) => setTimeout(r, 200));
+    assert.equal(await watermark(), 1, 'the scheduled sync finished and moved the watermark');
+    assert.equal((await warehouseIds('scheduled')).length, 120);
+    const runs = (await handle.describe()).info.recentActions;
+    assert.equal(runs.length, 1);
+
+    await handle.pause('test');
+    assert.equal((await handle.describe()).state.paused, true);
+    await handle.unpause();
+    await handle.delete();
+    await assert.rejects(handle.describe());
   });
 
   it('waits for an exhausted daily quota and resumes where it stopped', async () => {

@@ -9,6 +9,9 @@ import { createLogger } from '../logger';
 import { PROJECT_ROOT, startStack } from '../stack';
 import { createPool } from '../warehouse/pool';
 import { migrate } from '../warehouse/migrations';
+import { Client, Connection } from '@temporalio/client';
+import type { ApiSource } from '../domain';
+import { createSyncSchedule, listSyncSchedules } from '../schedules';
 import { buildWorkflowBundle } from '../temporal/workflow-bundle';
 import { runIngestCommand } from './ingest-command';
 
@@ -34,6 +37,21 @@ function fileLogger(config: Config) {
   mkdirSync(dir, { recursive: true });
   const file = resolve(dir, 'catalog-ingest.log');
   return { file, logger: createLogger({ level: config.log.level, destination: pino.destination({ dest: file, sync: false }) }) };
+}
+
+function parseSource(value: string, keyRef: string): ApiSource {
+  const m = /^(shopify|salesforce):(https?:\/\/.+)$/.exec(value);
+  if (!m) throw new InvalidArgumentError('--source must be shopify:<shop URL> or salesforce:<instance URL>');
+  return { kind: m[1] as 'shopify' | 'salesforce', baseUrl: m[2]!, keyRef };
+}
+
+async function withClient(config: Config, work: (client: Client) => Promise<void>): Promise<void> {
+  const connection = await Connection.connect({ address: config.temporal.address ?? '127.0.0.1:7233' });
+  try {
+    await work(new Client({ connection, namespace: config.temporal.namespace }));
+  } finally {
+    await connection.close();
+  }
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -122,6 +140,65 @@ async function main(argv: string[]): Promise<number> {
       await new Promise<void>((r) => process.once('SIGINT', () => r()));
       await api.stop();
     });
+
+  const schedule = program.command('schedule').description('Temporal Schedules of incremental source syncs');
+  schedule
+    .command('create')
+    .requiredOption('--tenant <tenant>')
+    .requiredOption('--catalog <catalog>')
+    .requiredOption('--source <kind:url>', 'e.g. shopify:https://acme.myshopify.com or salesforce:https://acme.my.salesforce.com')
+    .requiredOption('--every <interval>', 'e.g. 15m, 1h')
+    .option('--key-ref <name>', 'name of the source token the worker resolves (CATALOG_API_KEY_<NAME>)', 'default')
+    .option('--catchup-window <interval>', 'start missed runs within this window', '10m')
+    .option('--paused', 'create it paused')
+    .option('--account <account>', 'catalog API account')
+    .action(async (o) => {
+      const source = parseSource(o.source, o.keyRef);
+      await withClient(config, async (client) => {
+        const id = await createSyncSchedule(client, {
+          tenant: o.tenant,
+          catalog: o.catalog,
+          source,
+          every: o.every,
+          taskQueue: config.temporal.taskQueue,
+          catchupWindow: o.catchupWindow,
+          paused: Boolean(o.paused),
+          sync: { catalogApi: { account: o.account ?? config.catalogApi.account, keyRef: config.catalogApi.defaultKeyRef } },
+        });
+        say(`created schedule ${id} (every ${o.every}, overlapping runs skipped)`);
+      });
+    });
+  schedule
+    .command('list')
+    .option('--tenant <tenant>')
+    .action(async (o: { tenant?: string }) => {
+      await withClient(config, async (client) => {
+        for (const s of await listSyncSchedules(client, o.tenant)) {
+          const next = s.info.nextActionTimes[0]?.toISOString() ?? '-';
+          say(`${s.scheduleId}  ${s.state.paused ? 'paused' : 'active'}  next ${next}  ${s.state.note ?? ''}`);
+        }
+      });
+    });
+  for (const [name, what] of [
+    ['pause', 'pause a schedule'],
+    ['resume', 'resume a paused schedule'],
+    ['trigger', 'start a run now'],
+    ['delete', 'delete a schedule'],
+  ] as const) {
+    schedule
+      .command(`${name} <schedule-id>`)
+      .description(what)
+      .action(async (id: string) => {
+        await withClient(config, async (client) => {
+          const handle = client.schedule.getHandle(id);
+          if (name === 'pause') await handle.pause('paused from catalog-ingest');
+          else if (name === 'resume') await handle.unpause('resumed from catalog-ingest');
+          else if (name === 'trigger') await handle.trigger();
+          else await handle.delete();
+          say(`${name}: ${id}`);
+        });
+      });
+  }
 
   program
     .command('build-workflows')
