@@ -32,7 +32,10 @@ export default tseslint.config(
             { group: ['node:*', 'fs', 'http', 'https', 'net', 'child_process', 'crypto', 'os', 'path'], message: 'workflows must not do I/O' },
             { group: ['pg', 'undici', 'pino', 'prom-client', '@temporalio/client', '@temporalio/worker', '@temporalio/activity'], message: 'workflows must not do I/O' },
             { group: ['../activities', '../activities/*'], allowTypeImports: true, message: 'import activities as types only' },
-            { group: ['../src/*', '!../src/domain'], message: 'workflows may import only the pure src/domain module' },
+            {
+              group: ['../src/*', '!../src/domain', '!../src/domain-validation'],
+              message: 'workflows may import only the pure src/domain and src/domain-validation modules',
+            },
           ],
         },
       ],

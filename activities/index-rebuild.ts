@@ -21,6 +21,8 @@ export interface StartIndexJobInput {
   account: string;
   keyRef: string;
   ingestionIds: string[];
+  /** Workflow time the rebuild began (epoch ms): the time the hourly rule is measured on. */
+  startedAt: number;
 }
 
 export interface FinishRebuildInput {

@@ -22,6 +22,11 @@ export class RecordChunk {
       return;
     }
 
+    if (rec.record === null || typeof rec.record !== 'object' || Array.isArray(rec.record)) {
+      const got = rec.record === null ? 'null' : Array.isArray(rec.record) ? 'an array' : typeof rec.record;
+      this.rejected.push({ position: rec.position, productId: null, reason: `record is not an object (got ${got})`, issues: [], raw: rawText(rec.record) });
+      return;
+    }
     const candidate = applyMapping(rec.record, mapping);
     const result = validateProduct(candidate);
     if (!result.ok) {
@@ -32,6 +37,12 @@ export class RecordChunk {
     }
 
     const operation = toAddOperation(result.product);
+    if (operation.includes('\\u0000')) {
+      // Postgres text cannot hold U+0000; keep the record as rejected instead of failing the file.
+      const reason = 'a field contains a NUL character (U+0000), which cannot be stored';
+      this.rejected.push({ position: rec.position, productId: result.product.id.replace(/\u0000/g, ''), reason, issues: [], raw: rawText(rec.record) });
+      return;
+    }
     const item: StagedItem = {
       productId: result.product.id,
       operation,

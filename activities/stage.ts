@@ -2,7 +2,8 @@ import { Context, activityInfo } from '@temporalio/activity';
 import type { StageInput, StageSummary } from '../src/domain';
 import { loadMapping, type Mapping } from '../src/products/mapping';
 import { type FileFormat, detectFormat, readRecords } from '../src/products/readers';
-import { type ActivityDeps, activityLogger } from './deps';
+import { TooManyRejectedError, UnsafeFullFeedError, SourceFormatError } from '../src/errors';
+import { type ActivityDeps, activityLogger, resolveKey } from './deps';
 import { RecordChunk } from './record-chunk';
 
 /** Records written to the warehouse per round trip; also the heartbeat cadence. */
@@ -25,14 +26,15 @@ export function createStageActivities(deps: ActivityDeps) {
     async stageSource(input: StageInput): Promise<StageSummary> {
       const log = activityLogger(deps, { tenant: input.tenant, catalog: input.catalog, ingestionId: input.ingestionId });
       const ingestion = { id: input.ingestionId, tenant: input.tenant, catalog: input.catalog };
-      const limits = { maxProducts: input.maxProducts, maxBytes: input.maxBytes };
+      const limits = { maxProducts: input.maxProducts, maxBytes: input.maxBytes, full: input.mode === 'full' };
       const source = input.source;
+      resolveKey(deps, input.keyRef);
 
       if (source.kind === 'staged') {
         // A source pull already staged and validated the records under this id.
         const counts = await deps.warehouse.readCounts(source.ingestionId);
         const totals = await deps.warehouse.finishStaging(ingestion, limits, counts);
-        const summary = { format: 'api', mapping: source.description, ...counts, ...totals };
+        const summary: StageSummary = { format: 'api', mapping: source.description, ...counts, ...totals };
         log.info(summary, 'pulled records staged');
         return summary;
       }
@@ -57,6 +59,8 @@ export function createStageActivities(deps: ActivityDeps) {
         }
       }
       await flush(chunk, checkpoint.position);
+      await checkRejections(deps, ingestion.id, source.path, checkpoint, input.maxRejectedShare);
+      if (limits.full && !input.allowShrink) await checkFullFeedSize(deps, ingestion);
 
       const totals = await deps.warehouse.finishStaging(ingestion, limits, checkpoint);
       const summary: StageSummary = {
@@ -80,4 +84,34 @@ export function createStageActivities(deps: ActivityDeps) {
       }
     },
   };
+}
+
+/** An empty source, or one whose records are mostly rejected, fails: its format or mapping is wrong. */
+async function checkRejections(
+  deps: ActivityDeps,
+  ingestionId: string,
+  path: string,
+  counts: { recordsRead: number; rejected: number },
+  maxShare: number,
+): Promise<void> {
+  if (counts.recordsRead === 0) throw new SourceFormatError(`${path} holds no records`);
+  if (counts.rejected / counts.recordsRead <= maxShare) return;
+
+  const reasons = await deps.warehouse.topRejectionReasons(ingestionId, 3);
+  const listed = reasons.map((r) => `${r.count} x ${r.reason}`).join('; ');
+  throw new TooManyRejectedError(
+    `${counts.rejected} of ${counts.recordsRead} records were rejected (over ${Math.round(maxShare * 100)}%), ` +
+      `so nothing was sent; check the format and mapping. Most common reasons: ${listed}`,
+  );
+}
+
+/** A full feed replaces the catalog: refuse one that would drop more than half of it. */
+async function checkFullFeedSize(deps: ActivityDeps, ingestion: { id: string; tenant: string; catalog: string }): Promise<void> {
+  const { staged, current } = await deps.warehouse.fullFeedSizes(ingestion);
+  if (current > 0 && staged < current / 2) {
+    throw new UnsafeFullFeedError(
+      `this full feed has ${staged} products but the catalog has ${current}: it would remove more than half of it; ` +
+        'send it as a delta, or set allowShrink to replace the catalog anyway',
+    );
+  }
 }

@@ -28,8 +28,8 @@ const configSchema = z.object({
   catalogApi: z.object({
     /** Base URL up to and including `/api/v1`; unset means "start the fake catalog API". */
     baseUrl: z.url().optional(),
-    /** Default account id used when a workflow input names none. Default: `demo`. */
-    account: z.string().min(1).default('demo'),
+    /** Account used when a workflow input names none. Default: the tenant's name. */
+    account: z.string().min(1).optional(),
     /** Name of the key used when a workflow input names none. Default: `default`. */
     defaultKeyRef: z.string().min(1).default('default'),
   }),

@@ -84,6 +84,10 @@ export interface IngestCatalogInput {
   requestIndexRebuild?: boolean;
   /** Minimum time between index rebuilds, used if this ingestion starts the singleton. Default: 1 h. */
   rebuildIntervalMs?: number;
+  /** Fail the ingestion when more than this share of records is rejected. Default: 0.5. */
+  maxRejectedShare?: number;
+  /** Allow a full feed to remove more than half of the catalog's products. Default: false. */
+  allowShrink?: boolean;
 }
 
 export interface StageInput {
@@ -95,6 +99,12 @@ export interface StageInput {
   mode: FeedMode;
   maxProducts: number;
   maxBytes: number;
+  /** Checked before anything is written, so a wrong key name fails at once. */
+  keyRef: string;
+  /** Fail when more than this share of the records is rejected. */
+  maxRejectedShare: number;
+  /** Let a full feed drop more than half of the catalog's products. */
+  allowShrink: boolean;
 }
 
 export interface StageSummary {
@@ -106,6 +116,10 @@ export interface StageSummary {
   products: number;
   upserted: number;
   unchanged: number;
+  /** Staged products not sent because the warehouse already holds a newer version. */
+  stale: number;
+  /** Products a full feed removed from the catalog (absent from the feed). */
+  removed: number;
   batches: number;
   bytes: number;
 }

@@ -14,6 +14,8 @@ export type ErrorCode =
   | 'CI_JOB_FAILED'
   | 'CI_BATCH_MISSING'
   | 'CI_QUOTA_EXHAUSTED'
+  | 'CI_TOO_MANY_REJECTED'
+  | 'CI_UNSAFE_FULL_FEED'
   | 'CI_CURSOR_LOOP';
 
 export abstract class CatalogIngestError extends Error {
@@ -105,5 +107,17 @@ export class CursorLoopError extends CatalogIngestError {
 /** A daily quota is spent; the caller waits for it to return instead of retrying. */
 export class QuotaExhaustedError extends CatalogIngestError {
   readonly code = 'CI_QUOTA_EXHAUSTED';
+  readonly retryable = false;
+}
+
+/** So many records were rejected that the source or its mapping is probably wrong. */
+export class TooManyRejectedError extends CatalogIngestError {
+  readonly code = 'CI_TOO_MANY_REJECTED';
+  readonly retryable = false;
+}
+
+/** A full feed would remove most of the catalog; refused unless explicitly allowed. */
+export class UnsafeFullFeedError extends CatalogIngestError {
+  readonly code = 'CI_UNSAFE_FULL_FEED';
   readonly retryable = false;
 }

@@ -1,4 +1,6 @@
 import { createServer, type Server } from 'node:http';
+import { mkdir, rm } from 'node:fs/promises';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
 import { resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -29,6 +31,11 @@ export interface StackOptions {
   fakeApi?: FakeCatalogApiOptions;
   /** Start a worker. Default: true. */
   worker?: boolean;
+  /**
+   * Run on a state of its own in this directory, emptied first: never join a Temporal server
+   * that is already running, and keep the dev server's and embedded warehouse's data here.
+   */
+  isolatedDir?: string;
 }
 
 /** Everything a run needs, started from configuration; whatever is not configured runs locally. */
@@ -59,8 +66,15 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   try {
     installTemporalRuntime(o.logger);
     const metrics = new Metrics({ defaultMetrics: true });
-    const temporal = await resolveTemporal(o.config, say, stops);
-    const { pool, warehouse } = await openWarehouse(o.config, say, stops);
+    if (o.isolatedDir) {
+      await rm(o.isolatedDir, { recursive: true, force: true });
+      await mkdir(o.isolatedDir, { recursive: true });
+    }
+    const temporal = await resolveTemporal(o.config, say, stops, o.isolatedDir);
+    const warehouseConfig = o.isolatedDir
+      ? { ...o.config, warehouse: { ...o.config.warehouse, embeddedDir: resolve(o.isolatedDir, 'warehouse') } }
+      : o.config;
+    const { pool, warehouse } = await openWarehouse(warehouseConfig, say, stops);
 
     let fakeApi: FakeCatalogApi | undefined;
     let catalogApiBaseUrl = o.config.catalogApi.baseUrl;
@@ -129,18 +143,34 @@ async function resolveTemporal(
   config: Config,
   say: (m: string) => void,
   stops: (() => Promise<void>)[],
+  isolatedDir: string | undefined,
 ): Promise<{ address: string; uiUrl: string | undefined }> {
   if (config.temporal.address) return { address: config.temporal.address, uiUrl: undefined };
-  if (await isListening('127.0.0.1', 7233)) {
+  const busy = await isListening('127.0.0.1', 7233);
+  if (busy && !isolatedDir) {
     say('a Temporal server already listens on 127.0.0.1:7233: using it');
     return { address: '127.0.0.1:7233', uiUrl: 'http://localhost:8233' };
   }
   const cliPath = await findTemporalCli({ projectRoot: PROJECT_ROOT, say, ...envCliPath() });
   if (!cliPath) throw new Error('no temporal CLI available: install it on PATH or set TEMPORAL_ADDRESS');
+
+  const port = busy ? await freePort() : 7233;
+  const uiPort = busy || (await isListening('127.0.0.1', 8233)) ? await freePort() : 8233;
+  if (busy) say(`port 7233 is taken by another Temporal server: starting a separate one on ${port}`);
   say(`starting the Temporal dev server (${cliPath})`);
-  const server: DevServer = await startDevServer({ cliPath, dbFile: resolve(PROJECT_ROOT, '.data/temporal.db') });
+  const dbFile = resolve(isolatedDir ?? resolve(PROJECT_ROOT, '.data'), 'temporal.db');
+  const server: DevServer = await startDevServer({ cliPath, dbFile, port, uiPort });
   stops.push(() => server.stop());
-  return { address: server.address, uiUrl: 'http://localhost:8233' };
+  return { address: server.address, uiUrl: server.uiUrl.replace('127.0.0.1', 'localhost') };
+}
+
+/** A port nothing listens on right now. */
+async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((r) => server.close(() => r()));
+  return port;
 }
 
 function envCliPath(): { explicitPath?: string } {

@@ -200,6 +200,60 @@ describe('ingesting catalogs through Temporal, the warehouse and the catalog API
     });
   }
 
+  it('fails when most records are rejected, naming the commonest reasons, and sends nothing', async () => {
+    const path = join(dir, 'all-bad.jsonl');
+    await generateCatalog(path, 30, { invalidEvery: 1 });
+    const err = await ingest(input('allbad', 'main', path)).catch((e: unknown) => e);
+    assert.ok(err instanceof WorkflowFailedError);
+    assert.match(err.cause!.message, /30 of 30 records were rejected .*15 x price: Too small/);
+    const kept = await s.pool.query(`SELECT count(*)::int AS n FROM rejected_records WHERE tenant = 'allbad'`);
+    assert.equal(kept.rows[0].n, 30, 'rejected records are kept with their reasons');
+    assert.equal([...s.fakeApi.jobs.values()].filter((j) => j.accountId === 'allbad').length, 0);
+  });
+
+  it('never sends an older version of a product than the warehouse holds', async () => {
+    const newer = join(dir, 'newer.jsonl');
+    const older = join(dir, 'older.jsonl');
+    await generateCatalog(newer, 5, { updatedAt: new Date('2024-06-02T00:00:00Z'), descriptionBytes: 10 });
+    await generateCatalog(older, 5, { updatedAt: new Date('2024-06-01T00:00:00Z'), descriptionBytes: 20 });
+    await ingest(input('versions', 'main', newer));
+    const second = await ingest(input('versions', 'main', older));
+    assert.equal(second.stage.stale, 5);
+    assert.equal(second.stage.upserted, 0);
+    const stored = s.fakeApi.catalog('versions', 'main').products.get('SKU-0000001') as { attributes: { description: string } };
+    assert.equal(stored.attributes.description.length, 10, 'the newer version is what the catalog holds');
+  });
+
+  it('refuses a full feed that would remove most of the catalog, and marks removals of a smaller one', async () => {
+    const hundred = join(dir, 'full-100.jsonl');
+    const sixty = join(dir, 'full-60.jsonl');
+    const thirty = join(dir, 'full-30.jsonl');
+    await generateCatalog(hundred, 100);
+    await generateCatalog(sixty, 60);
+    await generateCatalog(thirty, 30);
+    s.fakeApi.setJobDuration([50, 50]);
+    try {
+      await ingest(input('fullfeed', 'main', hundred, { mode: 'full' }));
+      const refused = await ingest(input('fullfeed', 'main', thirty, { mode: 'full' })).catch((e: unknown) => e);
+      assert.ok(refused instanceof WorkflowFailedError);
+      assert.match(refused.cause!.message, /30 products but the catalog has 100: it would remove more than half/);
+
+      const smaller = await ingest(input('fullfeed', 'main', sixty, { mode: 'full', allowShrink: false }));
+      assert.equal(smaller.stage.removed, 40);
+      const live = await s.pool.query(`SELECT count(*)::int AS n FROM products WHERE tenant = 'fullfeed' AND removed_at IS NULL`);
+      assert.equal(live.rows[0].n, 60);
+    } finally {
+      s.fakeApi.setJobDuration([200, 800]);
+    }
+  });
+
+  it('refuses invalid input at once, naming every problem', async () => {
+    const bad = { ...input('../acme', 'main', join(dir, 'x.json')), batching: { maxProducts: 0 }, source: { kind: 'fil', path: 'x' } };
+    const err = await ingest(bad as unknown as IngestCatalogInput).catch((e: unknown) => e);
+    assert.ok(err instanceof WorkflowFailedError);
+    assert.match(err.cause!.message, /^invalid ingestCatalog input: tenant: .*source.kind: .*batching.maxProducts: /);
+  });
+
   it('fails at once, naming the file, when the source does not exist', async () => {
     const err = await ingest(input('missing', 'main', join(dir, 'no-such-file.json'))).catch((e: unknown) => e);
     assert.ok(err instanceof WorkflowFailedError);
@@ -260,6 +314,9 @@ describe('ingesting catalogs through Temporal, the warehouse and the catalog API
       mode: 'delta' as const,
       maxProducts: 1_000,
       maxBytes: 4_000_000,
+      keyRef: 'default',
+      maxRejectedShare: 0.5,
+      allowShrink: false,
     });
     assert.equal(summary.recordsRead, 300);
     const staged = await s.pool.query(`SELECT min(position)::int AS first, count(*)::int AS n FROM ingestion_items WHERE ingestion_id = $1`, [ingestionId]);

@@ -69,12 +69,20 @@ describe('bad input', () => {
     assert.deepEqual((records[2] as { record: unknown }).record, { id: 'c', title: 'C' });
   });
 
-  it('reports a truncated last record with its text', async () => {
+  it('fails a truncated file, naming the record it ends in, instead of reading part of it', async () => {
     const path = await file('truncated.json', '[{"id":"a","title":"A"},{"id":"b","tit');
-    const records = await readAll(path);
-    assert.equal(records.length, 2);
-    assert.match((records[1] as { error: string }).error, /truncated/);
-    assert.equal((records[1] as { raw: string }).raw, '{"id":"b","tit');
+    await assert.rejects(readAll(path), (err: Error) => {
+      assert.ok(err instanceof SourceFormatError);
+      assert.match(err.message, /ends inside record 2 .*truncated/);
+      return true;
+    });
+  });
+
+  it('refuses XML and binary files with a clear reason', async () => {
+    const xml = await file('feed.xml', '<?xml version="1.0"?><rss></rss>');
+    await assert.rejects(readAll(xml), /looks like XML/);
+    const bin = await file('garbage.dat', Buffer.from(Array.from({ length: 2048 }, (_, i) => (i * 7919) % 256)).toString('latin1'));
+    await assert.rejects(readAll(bin), /binary/);
   });
 
   it('names the line of a bad JSON Lines record', async () => {

@@ -74,7 +74,8 @@ export async function indexRebuild(input: IndexRebuildInput): Promise<void> {
     const covered = pending.splice(0, pending.length);
     running = true;
     const startedAt = Date.now();
-    const succeeded = await rebuildOnce(input, `${workflowInfo().workflowId}/${workflowInfo().runId}/${rebuildsThisRun}`, covered, awaitJob);
+    const rebuildKey = `${workflowInfo().workflowId}/${workflowInfo().runId}/${rebuildsThisRun}`;
+    const succeeded = await rebuildOnce(input, rebuildKey, startedAt, covered, awaitJob);
     running = false;
     rebuildsThisRun++;
     rebuilds++;
@@ -99,6 +100,7 @@ export async function indexRebuild(input: IndexRebuildInput): Promise<void> {
 async function rebuildOnce(
   input: IndexRebuildInput,
   rebuildKey: string,
+  startedAt: number,
   covered: RebuildRequest[],
   awaitJob: Activities['awaitJob'],
 ): Promise<boolean> {
@@ -111,6 +113,7 @@ async function rebuildOnce(
       account: input.account,
       keyRef: input.keyRef,
       ingestionIds: covered.map((c) => c.ingestionId),
+      startedAt,
     }));
   } catch {
     await finishIndexRebuild({ ...base, state: 'not_started', stoppedAt: Date.now() });

@@ -20,6 +20,7 @@ import {
   type IngestSummary,
   type JobOutcome,
 } from '../src/domain';
+import { checkIngestInput } from '../src/domain-validation';
 import { RECORD_OPTIONS, STAGE_OPTIONS, SUBMIT_OPTIONS, pollOptions } from './activity-options';
 
 export const progressQuery = defineQuery<IngestProgress>(INGEST_PROGRESS_QUERY);
@@ -41,12 +42,15 @@ interface BatchFailure {
  * Only references (ingestion id, batch numbers, job ids) pass through history.
  */
 export async function ingestCatalog(input: IngestCatalogInput): Promise<IngestSummary> {
+  const invalid = checkIngestInput(input);
+  if (invalid) throw ApplicationFailure.nonRetryable(`invalid ingestCatalog input: ${invalid}`, 'InvalidInput');
   const info = workflowInfo();
   // Records a source pull staged keep the pull's id; a file gets this run's id.
   const ingestionId = input.source.kind === 'staged' ? input.source.ingestionId : info.firstExecutionRunId;
   const started = Date.now();
   const mode = input.mode ?? 'delta';
-  const account = input.catalogApi?.account ?? 'demo';
+  // Without an explicit account each tenant gets its own, so tenants never share a catalog.
+  const account = input.catalogApi?.account ?? input.tenant;
   const keyRef = input.catalogApi?.keyRef ?? 'default';
   const progress: IngestProgress = { phase: 'staging', batches: 0, submitted: 0, finished: 0, failed: 0 };
   setHandler(progressQuery, () => progress);
@@ -60,6 +64,9 @@ export async function ingestCatalog(input: IngestCatalogInput): Promise<IngestSu
     mode,
     maxProducts: mode === 'full' ? Number.MAX_SAFE_INTEGER : (input.batching?.maxProducts ?? DEFAULT_MAX_BATCH_PRODUCTS),
     maxBytes: mode === 'full' ? FULL_FEED_MAX_BYTES : (input.batching?.maxBytes ?? DEFAULT_MAX_BATCH_BYTES),
+    keyRef,
+    maxRejectedShare: input.maxRejectedShare ?? 0.5,
+    allowShrink: input.allowShrink ?? false,
   }).catch(async (err: unknown) => {
     const from = input.source.kind === 'file' ? input.source.path : input.source.description;
     const error = `ingestion failed while reading ${from}: ${causeMessage(err)}`;

@@ -1,4 +1,5 @@
 import {
+  ApplicationFailure,
   continueAsNew,
   executeChild,
   proxyActivities,
@@ -14,6 +15,7 @@ import {
   type SyncSummary,
   sourceKey,
 } from '../src/domain';
+import { checkSyncInput } from '../src/domain-validation';
 import { RECORD_OPTIONS } from './activity-options';
 import { ingestCatalog } from './ingest-catalog';
 
@@ -39,6 +41,8 @@ const DEFAULT_SEGMENTS_PER_RUN = 20;
  * moves to the sync's start time only once every segment is committed.
  */
 export async function syncSource(input: SyncSourceInput): Promise<SyncSummary> {
+  const invalid = checkSyncInput(input);
+  if (invalid) throw ApplicationFailure.nonRetryable(`invalid syncSource input: ${invalid}`, 'InvalidInput');
   const info = workflowInfo();
   const mode = input.mode ?? 'incremental';
   const cp: SyncCheckpoint = input.checkpoint ?? (await firstCheckpoint(input, mode));

@@ -36,7 +36,10 @@ export function buildIngestInput(o: IngestCommandOptions, config: Config): Inges
     catalog: o.catalog,
     source,
     mode: o.mode ?? 'delta',
-    catalogApi: { account: o.account ?? config.catalogApi.account, keyRef: o.keyRef ?? config.catalogApi.defaultKeyRef },
+    catalogApi: {
+      account: o.account ?? config.catalogApi.account ?? o.tenant,
+      keyRef: o.keyRef ?? config.catalogApi.defaultKeyRef,
+    },
     pollIntervalMs: o.pollIntervalMs ?? config.ingest.pollIntervalMs,
     rebuildIntervalMs: config.ingest.rebuildIntervalMs,
   };

@@ -163,7 +163,9 @@ async function main(argv: string[]): Promise<number> {
           taskQueue: config.temporal.taskQueue,
           catchupWindow: o.catchupWindow,
           paused: Boolean(o.paused),
-          sync: { catalogApi: { account: o.account ?? config.catalogApi.account, keyRef: config.catalogApi.defaultKeyRef } },
+          sync: {
+            catalogApi: { account: o.account ?? config.catalogApi.account ?? o.tenant, keyRef: config.catalogApi.defaultKeyRef },
+          },
         });
         say(`created schedule ${id} (every ${o.every}, overlapping runs skipped)`);
       });

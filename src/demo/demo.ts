@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { WorkflowHandle } from '@temporalio/client';
+import { type WorkflowHandle, WorkflowFailedError } from '@temporalio/client';
 import type { Config } from '../config';
 import {
   type IngestSummary,
@@ -39,7 +39,7 @@ async function chooseIngestions(catalogsDir: string, say: (m: string) => void): 
       { tenant: 'globex', catalog: 'merch', file: real('feed_samples/googlemerchstore_retail_api_products_some_invalid.jsonl') },
     ];
   }
-  const dir = resolve(PROJECT_ROOT, '.data/demo');
+  const dir = resolve(PROJECT_ROOT, '.data/demo/generated');
   say(`no real catalogs at ${catalogsDir}: generating demo catalogs in ${dir}`);
   await generateCatalog(join(dir, 'acme-a.jsonl'), 3_000, { start: 1 });
   await generateCatalog(join(dir, 'acme-b.jsonl'), 1_000, { start: 3_001 });
@@ -67,6 +67,8 @@ export async function runDemo(config: Config, logger: Logger, o: DemoOptions): P
     logger,
     say: o.say,
     fakeApi: { jobDurationMs: [2_000, 8_000] },
+    // Every demo starts from nothing, so its figures are its own.
+    isolatedDir: resolve(PROJECT_ROOT, '.data/demo'),
   });
   try {
     const ingestions = await chooseIngestions(o.catalogsDir ?? resolve(PROJECT_ROOT, '../shared/data/catalogs'), o.say);
@@ -130,11 +132,12 @@ function printReport(
   say(`=== summary (wall time ${(wallMs / 1000).toFixed(1)} s) ===`);
   for (const r of results) {
     if (r.status === 'fulfilled') say(formatSummary(r.value).trimEnd());
-    else say(`an ingestion failed: ${(r.reason as Error).message}`);
+    else say(`an ingestion failed: ${failureMessage(r.reason)}`);
   }
   catalogs.forEach((c, i) => {
     const status = rebuilds[i];
-    const stored = stack.fakeApi?.catalog('demo', c.split('/')[1]!);
+    const [tenant, catalog] = c.split('/') as [string, string];
+    const stored = stack.fakeApi?.catalog(tenant, catalog);
     const extra = stored ? `, ${stored.products.size} products in the catalog API` : '';
     say(`catalog ${c}: ${status ? `${status.rebuilds} index rebuild(s)` : 'no index rebuild seen yet'}${extra}`);
     if (status?.pending && status.nextEarliestAt) {
@@ -161,4 +164,8 @@ async function printWarehouseFigures(stack: Stack, say: (m: string) => void): Pr
   }
   const rejected = await stack.pool.query(`SELECT count(*)::int AS n FROM rejected_records`);
   say(`warehouse: ${rejected.rows[0].n} rejected records kept with their reasons (table rejected_records)`);
+}
+
+function failureMessage(err: unknown): string {
+  return err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : String(err);
 }

@@ -26,12 +26,16 @@ const money = z.number().finite().nonnegative().max(1e9);
 /** A product as this service understands it, whatever the source's shape. */
 export const productSchema = z.object({
   id: z
-    .string()
+    .string({ error: (i) => (i.input === undefined ? 'product id is missing' : 'product id must be text') })
     .trim()
     .min(1, 'product id is empty')
     .max(256)
     .regex(/^[^\s]+$/, 'product id contains whitespace'),
-  title: z.string().trim().min(1, 'title is empty').max(2_000),
+  title: z
+    .string({ error: (i) => (i.input === undefined ? 'title is missing' : 'title must be text') })
+    .trim()
+    .min(1, 'title is empty')
+    .max(2_000),
   description: optionalText,
   brand: optionalText,
   price: money.optional(),

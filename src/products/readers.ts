@@ -23,7 +23,11 @@ export async function detectFormat(path: string): Promise<FileFormat> {
   if (ext === '.tsv') return 'tsv';
 
   const head = await readHead(path, 64 * 1024);
+  if (looksBinary(head)) throw new SourceFormatError(`${path} looks like a binary file, not JSON, JSON Lines, CSV or TSV`);
   const first = head.trimStart()[0];
+  if (first === '<') {
+    throw new SourceFormatError(`${path} looks like XML; supported formats are JSON, JSON Lines, CSV and TSV`);
+  }
   if (first === '[') return 'json';
   if (first === '{') {
     const firstLine = head.trimStart().split('\n', 1)[0]!;
@@ -36,6 +40,13 @@ export async function detectFormat(path: string): Promise<FileFormat> {
   }
   if (ext === '.json') throw new SourceFormatError(`${path} does not start with a JSON array or object`);
   return 'csv';
+}
+
+/** NUL bytes or many control characters in the first bytes: not a text feed. */
+function looksBinary(head: string): boolean {
+  if (head.includes('\u0000')) return true;
+  const control = head.match(/[\u0001-\u0008\u000e-\u001f\ufffd]/g)?.length ?? 0;
+  return head.length > 0 && control / head.length > 0.05;
 }
 
 async function readHead(path: string, bytes: number): Promise<string> {
@@ -85,8 +96,9 @@ async function* readJsonArray(path: string): AsyncGenerator<SourceRecord> {
   if (!splitter.foundArray) throw new SourceFormatError(`${path} holds no array of records`);
   if (!splitter.complete) {
     const raw = splitter.remainder;
-    if (raw) yield { position: ++position, error: 'file ends inside this record (truncated)', raw };
-    else throw new SourceFormatError(`${path} ends before its array is closed (truncated)`);
+    // A cut-off file is not a feed: fail the whole ingestion rather than send part of it.
+    const where = raw ? `inside record ${position + 1} (${JSON.stringify(raw.slice(0, 60))}...)` : 'before its array is closed';
+    throw new SourceFormatError(`${path} ends ${where}: the file is truncated`);
   }
 }
 

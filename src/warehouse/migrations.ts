@@ -22,6 +22,8 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
         duplicates        integer,
         products_upserted integer,
         products_unchanged integer,
+        products_stale    integer,
+        products_removed  integer,
         batches           integer,
         error             text
       );
@@ -41,6 +43,8 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
         first_seen_at     timestamptz NOT NULL DEFAULT now(),
         changed_at        timestamptz NOT NULL DEFAULT now(),
         last_ingestion_id text NOT NULL,
+        -- Set when a full feed no longer carried the product; cleared when it comes back.
+        removed_at        timestamptz,
         PRIMARY KEY (tenant, catalog, product_id)
       );
 

@@ -37,6 +37,8 @@ export interface PullCheckpoint {
 export interface BatchLimits {
   maxProducts: number;
   maxBytes: number;
+  /** A full feed: products it does not carry are marked removed. */
+  full?: boolean;
 }
 
 export interface StagingTotals {
@@ -45,6 +47,10 @@ export interface StagingTotals {
   unchanged: number;
   /** Records that repeated a product id already read; the latest source update won. */
   duplicates: number;
+  /** Products the warehouse already held in a newer version: that version is sent instead. */
+  stale: number;
+  /** Products a full feed no longer carries, marked removed. */
+  removed: number;
   batches: number;
   bytes: number;
 }
@@ -134,7 +140,8 @@ export class Warehouse {
   ): Promise<StagingTotals> {
     return this.transaction(async (client) => {
       const locked = await client.query(
-        `SELECT status, products_upserted, products_unchanged, duplicates FROM ingestions WHERE id = $1 FOR UPDATE`,
+        `SELECT status, products_upserted, products_unchanged, duplicates, products_stale, products_removed
+         FROM ingestions WHERE id = $1 FOR UPDATE`,
         [ingestion.id],
       );
       const row = locked.rows[0];
@@ -150,30 +157,65 @@ export class Warehouse {
          ON CONFLICT (tenant, catalog, product_id) DO UPDATE SET
            title = excluded.title, price = excluded.price, currency = excluded.currency, body = excluded.body,
            content_hash = excluded.content_hash, source_updated_at = excluded.source_updated_at,
-           changed_at = now(), last_ingestion_id = excluded.last_ingestion_id
-         WHERE p.content_hash <> excluded.content_hash
+           changed_at = now(), last_ingestion_id = excluded.last_ingestion_id, removed_at = NULL
+         WHERE (p.content_hash <> excluded.content_hash OR p.removed_at IS NOT NULL)
            AND coalesce(excluded.source_updated_at, 'infinity') >= coalesce(p.source_updated_at, '-infinity')`,
         [ingestion.id, ingestion.tenant, ingestion.catalog],
       );
+      // Never send a version older than the one the warehouse holds: send the newer one instead.
+      const stale = await client.query(
+        `UPDATE ingestion_items i SET operation = jsonb_set(i.operation::jsonb, '{value}', p.body)::text,
+           content_hash = p.content_hash, source_updated_at = p.source_updated_at
+         FROM products p
+         WHERE i.ingestion_id = $1 AND p.tenant = $2 AND p.catalog = $3 AND p.product_id = i.product_id COLLATE "C"
+           AND i.source_updated_at IS NOT NULL AND p.source_updated_at > i.source_updated_at`,
+        [ingestion.id, ingestion.tenant, ingestion.catalog],
+      );
+      const removed = limits.full
+        ? await client.query(
+            `UPDATE products p SET removed_at = now(), changed_at = now()
+             WHERE p.tenant = $2 AND p.catalog = $3 AND p.removed_at IS NULL AND NOT EXISTS (
+               SELECT 1 FROM ingestion_items i WHERE i.ingestion_id = $1 AND i.product_id = p.product_id COLLATE "C")`,
+            [ingestion.id, ingestion.tenant, ingestion.catalog],
+          )
+        : undefined;
       const batches = await this.cutBatches(client, ingestion.id, limits);
       const products = batches.reduce((sum, b) => sum + b.products, 0);
       const upserted = upsert.rowCount ?? 0;
       const duplicates = counts.recordsRead - counts.rejected - products;
+      const staleCount = stale.rowCount ?? 0;
+      const removedCount = removed?.rowCount ?? 0;
 
       await client.query(
         `UPDATE ingestions SET status = 'staged', staged_at = now(), records_read = $2, records_rejected = $3,
-           duplicates = $4, products_upserted = $5, products_unchanged = $6, batches = $7 WHERE id = $1`,
-        [ingestion.id, counts.recordsRead, counts.rejected, duplicates, upserted, products - upserted, batches.length],
+           duplicates = $4, products_upserted = $5, products_unchanged = $6, batches = $7,
+           products_stale = $8, products_removed = $9 WHERE id = $1`,
+        [ingestion.id, counts.recordsRead, counts.rejected, duplicates, upserted, products - upserted, batches.length, staleCount, removedCount],
       );
       const bytes = batches.reduce((sum, b) => sum + b.bytes, 0);
-      return { products, upserted, unchanged: products - upserted, duplicates, batches: batches.length, bytes };
+      return {
+        products,
+        upserted,
+        unchanged: products - upserted,
+        duplicates,
+        stale: staleCount,
+        removed: removedCount,
+        batches: batches.length,
+        bytes,
+      };
     });
   }
 
   private async stagingTotals(
     client: PoolClient,
     ingestionId: string,
-    row: { products_upserted: number; products_unchanged: number; duplicates: number },
+    row: {
+      products_upserted: number;
+      products_unchanged: number;
+      duplicates: number;
+      products_stale: number;
+      products_removed: number;
+    },
   ): Promise<StagingTotals> {
     const agg = await client.query(
       `SELECT count(*)::int AS batches, coalesce(sum(products), 0)::int AS products, coalesce(sum(bytes), 0)::int AS bytes
@@ -186,6 +228,8 @@ export class Warehouse {
       upserted: row.products_upserted,
       unchanged: row.products_unchanged,
       duplicates: row.duplicates,
+      stale: row.products_stale ?? 0,
+      removed: row.products_removed ?? 0,
       batches: a.batches,
       bytes: a.bytes,
     };
@@ -305,11 +349,12 @@ export class Warehouse {
     catalog: string;
     workflowId: string;
     ingestionIds: string[];
+    startedAt: number;
   }): Promise<string | null> {
     await this.pool.query(
-      `INSERT INTO index_rebuilds (rebuild_key, tenant, catalog, workflow_id, ingestion_ids)
-       VALUES ($1, $2, $3, $4, $5) ON CONFLICT (rebuild_key) DO NOTHING`,
-      [r.rebuildKey, r.tenant, r.catalog, r.workflowId, r.ingestionIds],
+      `INSERT INTO index_rebuilds (rebuild_key, tenant, catalog, workflow_id, ingestion_ids, started_at)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (rebuild_key) DO NOTHING`,
+      [r.rebuildKey, r.tenant, r.catalog, r.workflowId, r.ingestionIds, new Date(r.startedAt)],
     );
     const res = await this.pool.query(`SELECT job_id FROM index_rebuilds WHERE rebuild_key = $1`, [r.rebuildKey]);
     return res.rows[0]?.job_id ?? null;
@@ -382,6 +427,25 @@ export class Warehouse {
     );
     const r = res.rows[0];
     return r ? { cursor: r.cursor, records: r.records, rejected: r.rejected, pages: r.pages, emptyPages: r.empty_pages } : undefined;
+  }
+
+  async topRejectionReasons(ingestionId: string, limit: number): Promise<{ reason: string; count: number }[]> {
+    const res = await this.pool.query(
+      `SELECT reason, count(*)::int AS count FROM rejected_records WHERE ingestion_id = $1
+       GROUP BY reason ORDER BY count(*) DESC, reason LIMIT $2`,
+      [ingestionId, limit],
+    );
+    return res.rows;
+  }
+
+  /** Products a full feed carries, and products the catalog holds now. */
+  async fullFeedSizes(ingestion: Pick<IngestionRow, 'id' | 'tenant' | 'catalog'>): Promise<{ staged: number; current: number }> {
+    const res = await this.pool.query(
+      `SELECT (SELECT count(*)::int FROM ingestion_items WHERE ingestion_id = $1) AS staged,
+              (SELECT count(*)::int FROM products WHERE tenant = $2 AND catalog = $3 AND removed_at IS NULL) AS current`,
+      [ingestion.id, ingestion.tenant, ingestion.catalog],
+    );
+    return res.rows[0];
   }
 
   /** Stores what a source pull read, for an ingestion whose records were staged by the pull. */

@@ -54,7 +54,10 @@ export async function startTestStack(
   const fakeApi = await new FakeCatalogApi({
     apiKeys: [TEST_API_KEY],
     jobDurationMs: [200, 600],
+    // The API's own rate limits are tested against the fake directly; here they would only wait.
     endpointIntervalMs: 0,
+    fullFeedIntervalMs: 0,
+    indexIntervalMs: 0,
     ...options.fakeApi,
   }).start();
 
