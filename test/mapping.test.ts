@@ -25,7 +25,11 @@ describe('presets on the real catalogs', { skip: needsCatalogs }, () => {
     assert.ok(result.ok);
     assert.equal(result.product.id, /\/(\d+)_/.exec(records[0].image)![1]);
     assert.equal(result.product.price, records[0].price);
-    assert.deepEqual(result.product.categories, records[0].categories);
+    assert.deepEqual(result.product.categories, [records[0].categories], 'one path, root first');
+    const paths = JSON.parse(toAddOperation(result.product)).value.attributes.category_paths;
+    assert.equal(paths.length, 1);
+    assert.deepEqual(paths[0].map((c: { name: string }) => c.name), records[0].categories);
+    assert.equal(paths[0][1].id, `${paths[0][0].id}/${paths[0][1].id.split('/')[1]}`, 'ids carry their ancestors');
   });
 
   it('turns Google Retail string prices into numbers with their currency', async () => {
@@ -67,7 +71,7 @@ describe('mapping rules', () => {
     assert.ok(result.ok);
     assert.equal(result.product.price, 105.29);
     assert.equal(result.product.currency, 'USD');
-    assert.deepEqual(result.product.categories, ['Apparel', 'Tops']);
+    assert.deepEqual(result.product.categories, [['Apparel', 'Tops']]);
   });
 
   it('builds Shopify variants keyed by variant id', async () => {

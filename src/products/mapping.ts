@@ -15,6 +15,8 @@ const fieldSpec = z.union([
     pattern: z.string().optional(),
     /** Splits a string into a list (e.g. ` > ` in category paths). */
     split: z.string().optional(),
+    /** For categories: the list is one path from root to leaf, not several categories. */
+    hierarchy: z.boolean().optional(),
   }),
 ]);
 
@@ -118,7 +120,6 @@ function readField(record: unknown, spec: FieldSpec | undefined): unknown {
 
   let value = firstPresent(record, spec.path);
   if (spec.pattern && typeof value === 'string') value = new RegExp(spec.pattern).exec(value)?.[1];
-  if (spec.split && typeof value === 'string') value = value.split(spec.split).map((s) => s.trim());
   return value;
 }
 
@@ -142,7 +143,7 @@ export function applyMapping(record: unknown, mapping: Mapping): Record<string, 
 
   put('url', asText(readField(record, f.url)));
   put('imageUrl', asText(readField(record, f.imageUrl)));
-  put('categories', asList(readField(record, f.categories)));
+  put('categories', asCategoryPaths(readField(record, f.categories), f.categories));
   put('availability', normaliseAvailability(readField(record, f.availability)));
   put('updatedAt', asTimestamp(readField(record, f.updatedAt)));
   put('attributes', readAttributes(record, mapping));
@@ -157,7 +158,7 @@ function readAttributes(record: unknown, mapping: Mapping): Record<string, unkno
 
   for (const p of mapping.attributes) {
     const value = getPath(record, p);
-    if (value !== undefined) attributes[p.split('.').pop()!] = value;
+    if (value !== undefined && value !== null && value !== '') attributes[p.split('.').pop()!] = value;
   }
   return Object.keys(attributes).length > 0 ? attributes : undefined;
 }
@@ -205,11 +206,21 @@ function asMoney(value: unknown): { amount: unknown; currency?: string } {
   return match[2] ? { amount, currency: match[2].toUpperCase() } : { amount };
 }
 
-function asList(value: unknown): unknown {
+/**
+ * Category paths from a field: a list marked `hierarchy` is one root-to-leaf path; otherwise each
+ * string is a path of its own, split on ` > ` (Google's notation) unless a `split` is given.
+ */
+function asCategoryPaths(value: unknown, spec: FieldSpec | undefined): unknown {
   if (value === undefined) return undefined;
-  if (typeof value === 'string') return [value];
-  if (Array.isArray(value)) return value.filter((v) => typeof v === 'string' && v.trim() !== '');
-  return value;
+  const options: { hierarchy?: boolean | undefined; split?: string | undefined } =
+    typeof spec === 'object' && !Array.isArray(spec) ? spec : {};
+  const texts = (list: unknown[]) => list.filter((v): v is string => typeof v === 'string' && v.trim() !== '').map((v) => v.trim());
+  if (Array.isArray(value) && value.every((v) => Array.isArray(v))) return value.map((path) => texts(path));
+  if (options.hierarchy && Array.isArray(value)) return [texts(value)];
+  const list = Array.isArray(value) ? texts(value) : typeof value === 'string' ? [value] : undefined;
+  if (!list) return value;
+  const separator = options.split ?? ' > ';
+  return list.map((text) => text.split(separator).map((s) => s.trim()).filter(Boolean)).filter((p) => p.length > 0);
 }
 
 function asTimestamp(value: unknown): unknown {

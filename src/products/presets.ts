@@ -11,7 +11,8 @@ export const PRESETS = {
       brand: 'brand',
       price: 'price',
       imageUrl: 'image',
-      categories: 'categories',
+      // Best Buy lists one path, root first.
+      categories: { path: 'categories', hierarchy: true },
     },
     attributes: ['popularity'],
   },

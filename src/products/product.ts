@@ -46,7 +46,8 @@ export const productSchema = z.object({
     .optional(),
   url: z.url().optional(),
   imageUrl: z.url().optional(),
-  categories: z.array(z.string().trim().min(1)).max(100).optional(),
+  /** Category paths, each from the root to the leaf. */
+  categories: z.array(z.array(z.string().trim().min(1)).min(1).max(20)).max(100).optional(),
   availability: z.enum(AVAILABILITY).optional(),
   /** When the source last changed the product (ISO-8601). */
   updatedAt: z.iso.datetime({ offset: true }).optional(),
@@ -105,13 +106,18 @@ export function toCatalogValue(p: Product): { attributes: Record<string, unknown
   set('currency', p.currency);
   set('url', p.url);
   set('thumb_image', p.imageUrl);
-  set('category_paths', p.categories?.map((name) => [{ id: categoryId(name), name }]));
+  set('category_paths', p.categories?.map(categoryPath));
   set('availability', p.availability);
   return { attributes, variants: p.variants ?? {} };
 }
 
-function categoryId(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+/** Each level's id names its ancestors too, so a name under two parents gets two ids. */
+function categoryPath(path: string[]): { id: string; name: string }[] {
+  return path.map((name, i) => ({ id: path.slice(0, i + 1).map(slug).join('/'), name }));
+}
+
+function slug(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || '-';
 }
 
 /** A JSON Patch `add` operation for the product, as one line of JSON. */
