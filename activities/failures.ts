@@ -1,5 +1,5 @@
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { CatalogIngestError, HttpStatusError } from '../src/errors';
+import { CatalogIngestError, HttpStatusError, RateLimitedError } from '../src/errors';
 
 /**
  * The one place failures are classified for Temporal: our named errors become
@@ -16,6 +16,8 @@ export function toActivityFailure(err: unknown): unknown {
     message: err.message,
     nonRetryable: !err.retryable,
     ...(delay !== undefined && err.retryable ? { nextRetryDelay: delay } : {}),
+    // Being told to slow down is expected, not an error worth a warning per attempt.
+    ...(err instanceof RateLimitedError ? { category: 'BENIGN' as const } : {}),
   });
 }
 

@@ -51,7 +51,10 @@ export function ingestWorkflowId(tenant: string, catalog: string): string {
 
 /** Starts an ingestion, prints its progress, and resolves with the exit code. */
 export async function runIngestCommand(o: IngestCommandOptions, config: Config, out = process.stdout): Promise<number> {
-  const connection = await Connection.connect({ address: config.temporal.address ?? '127.0.0.1:7233' });
+  const address = config.temporal.address ?? '127.0.0.1:7233';
+  const connection = await Connection.connect({ address }).catch((err: unknown) => {
+    throw new Error(`cannot reach Temporal at ${address} (set TEMPORAL_ADDRESS, or start \`npx catalog-ingest worker\`): ${(err as Error).message}`);
+  });
   try {
     const client = new Client({ connection, namespace: config.temporal.namespace });
     const workflowId = o.workflowId ?? ingestWorkflowId(o.tenant, o.catalog);
@@ -61,6 +64,9 @@ export async function runIngestCommand(o: IngestCommandOptions, config: Config, 
       args: [buildIngestInput(o, config)],
     });
     out.write(`started ${workflowId}\n`);
+    if (!(await hasWorker(client, config.temporal.namespace, config.temporal.taskQueue))) {
+      out.write(`no worker polls task queue "${config.temporal.taskQueue}" yet: start one with \`npx catalog-ingest worker\`\n`);
+    }
     if (!o.wait) return 0;
 
     let last = '';
@@ -88,6 +94,13 @@ export async function runIngestCommand(o: IngestCommandOptions, config: Config, 
   }
 }
 
+async function hasWorker(client: Client, namespace: string, taskQueue: string): Promise<boolean> {
+  const queue = await client.workflowService
+    .describeTaskQueue({ namespace, taskQueue: { name: taskQueue }, taskQueueType: 1 })
+    .catch(() => undefined);
+  return (queue?.pollers?.length ?? 0) > 0;
+}
+
 /** The workflow's own progress, plus any activity that is waiting to be retried and why. */
 async function describeProgress(handle: WorkflowHandle): Promise<string> {
   const p = await handle.query<IngestProgress>(INGEST_PROGRESS_QUERY);
@@ -97,7 +110,9 @@ async function describeProgress(handle: WorkflowHandle): Promise<string> {
     (a) => (a.attempt ?? 0) > 1 && a.lastFailure?.message && a.activityType?.name !== 'awaitJob',
   );
   if (retrying) {
-    line += `; ${retrying.activityType?.name} attempt ${retrying.attempt} after: ${retrying.lastFailure!.message}`;
+    const next = retrying.nextAttemptScheduleTime?.seconds;
+    const wait = next ? ` (next try in ${Math.max(0, Math.round(Number(next) - Date.now() / 1000))} s)` : '';
+    line += `; ${retrying.activityType?.name} attempt ${retrying.attempt}${wait} after: ${retrying.lastFailure!.message}`;
   }
   return line;
 }
@@ -107,9 +122,15 @@ export function formatSummary(s: IngestSummary): string {
   return [
     `ingestion ${s.ingestionId} (${s.tenant}/${s.catalog}) succeeded in ${(s.durationMs / 1000).toFixed(1)} s`,
     `  source: ${st.recordsRead} records (${st.format}, mapping ${st.mapping}), ${st.rejected} rejected, ${st.duplicates} duplicates`,
-    `  warehouse: ${st.products} products, ${st.upserted} inserted or changed, ${st.unchanged} unchanged`,
-    `  catalog API: ${st.batches} batches (${st.bytes} bytes), ${s.jobs.length} jobs, ${s.polls} status checks`,
+    `  warehouse: ${st.products} products, ${st.upserted} inserted or changed, ${st.unchanged} unchanged` +
+      (st.stale ? `, ${st.stale} older than the warehouse's (its newer version sent)` : '') +
+      (st.removed ? `, ${st.removed} removed by this full feed` : ''),
+    `  catalog API: ${plural(st.batches, 'batch', 'batches')} (${st.bytes} bytes), ${plural(s.jobs.length, 'job')}, ${plural(s.polls, 'status check')}`,
     `  index rebuild ${s.indexRebuildRequested ? 'requested' : 'not requested'}`,
     '',
   ].join('\n');
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
 }

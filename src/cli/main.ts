@@ -10,7 +10,9 @@ import { PROJECT_ROOT, startStack } from '../stack';
 import { createPool } from '../warehouse/pool';
 import { migrate } from '../warehouse/migrations';
 import { Client, Connection } from '@temporalio/client';
-import type { ApiSource } from '../domain';
+import type { ApiSource, SyncSourceInput, SyncSummary } from '../domain';
+import { FakeSalesforce } from '../fakes/fake-salesforce';
+import { FakeShopify } from '../fakes/fake-shopify';
 import { createSyncSchedule, listSyncSchedules } from '../schedules';
 import { buildWorkflowBundle } from '../temporal/workflow-bundle';
 import { runIngestCommand } from './ingest-command';
@@ -37,6 +39,13 @@ function fileLogger(config: Config) {
   mkdirSync(dir, { recursive: true });
   const file = resolve(dir, 'catalog-ingest.log');
   return { file, logger: createLogger({ level: config.log.level, destination: pino.destination({ dest: file, sync: false }) }) };
+}
+
+/** The deepest cause's message: what actually went wrong, under the workflow wrappers. */
+function innermostMessage(err: unknown): string {
+  let current = err as { message?: string; cause?: unknown };
+  while (current.cause) current = current.cause as { message?: string; cause?: unknown };
+  return current.message ?? String(err);
 }
 
 function parseSource(value: string, keyRef: string): ApiSource {
@@ -139,6 +148,64 @@ async function main(argv: string[]): Promise<number> {
       say(`fake catalog API at ${api.url} (state: ${api.url.replace(/\/dataconnect.*$/, '')}/_fake/state)`);
       await new Promise<void>((r) => process.once('SIGINT', () => r()));
       await api.stop();
+    });
+
+  program
+    .command('sync')
+    .description('pull a tenant\'s products from a source API through a running worker, and wait for the outcome')
+    .requiredOption('--tenant <tenant>')
+    .requiredOption('--catalog <catalog>')
+    .requiredOption('--source <kind:url>', 'e.g. shopify:https://acme.myshopify.com or salesforce:https://acme.my.salesforce.com')
+    .option('--key-ref <name>', 'name of the source token the worker resolves (CATALOG_API_KEY_<NAME>)', 'default')
+    .addOption(new Option('--mode <mode>').choices(['incremental', 'backfill']).default('incremental'))
+    .option('--bucket-size <n>', 'Shopify bucket size (40 standard, 80 Advanced, 400 Plus)', positiveInt)
+    .option('--leak-per-second <n>', 'Shopify leak rate (2 standard, 4 Advanced, 20 Plus)', Number)
+    .option('--per-minute <n>', 'Salesforce requests per minute for this tenant', positiveInt)
+    .action(async (o) => {
+      const source = parseSource(o.source, o.keyRef);
+      if (source.kind === 'shopify') {
+        if (o.bucketSize) source.bucketSize = o.bucketSize;
+        if (o.leakPerSecond) source.leakPerSecond = o.leakPerSecond;
+      } else if (o.perMinute) source.perMinute = o.perMinute;
+      await withClient(config, async (client) => {
+        const workflowId = `sync/${o.tenant}/${o.catalog}/${source.kind}/${Date.now()}`;
+        const input: SyncSourceInput = {
+          tenant: o.tenant,
+          catalog: o.catalog,
+          source,
+          mode: o.mode,
+          pollIntervalMs: config.ingest.pollIntervalMs,
+          rebuildIntervalMs: config.ingest.rebuildIntervalMs,
+          catalogApi: { account: config.catalogApi.account ?? o.tenant, keyRef: config.catalogApi.defaultKeyRef },
+        };
+        const handle = await client.workflow.start('syncSource', { taskQueue: config.temporal.taskQueue, workflowId, args: [input] });
+        say(`started ${workflowId}`);
+        try {
+          const r = (await handle.result()) as SyncSummary;
+          say(`${r.mode} sync of ${r.source} for ${r.tenant}/${r.catalog}: ${r.records} records in ${r.pages} pages, ` +
+            `${r.segments} segments, ${r.throttledWaits} throttled waits, ${r.quotaWaits} quota waits; watermark ${r.watermark}`);
+        } catch (err) {
+          say(`sync failed: ${innermostMessage(err)}`);
+          exitCode = 1;
+        }
+      });
+    });
+
+  program
+    .command('fake-sources')
+    .description('serve fake Shopify- and Salesforce-style source APIs with one demo shop and org')
+    .option('--port-shopify <port>', 'port', positiveInt, 8091)
+    .option('--port-salesforce <port>', 'port', positiveInt, 8092)
+    .option('--products <n>', 'products in each', positiveInt, 5_000)
+    .option('--token <token>', 'token both accept', 'demo-source-token')
+    .action(async (o: { portShopify: number; portSalesforce: number; products: number; token: string }) => {
+      const shopify = await new FakeShopify({ demo: { token: o.token, products: o.products } }).start(o.portShopify);
+      const salesforce = await new FakeSalesforce({ demo: { token: o.token, products: o.products } }).start(o.portSalesforce);
+      say(`fake Shopify shop:      ${shopify.shopUrl('demo')}  (X-Shopify-Access-Token: ${o.token.slice(0, 4)}...)`);
+      say(`fake Salesforce org:    ${salesforce.orgUrl('demo')}`);
+      say('Ctrl-C stops them.');
+      await new Promise<void>((r) => process.once('SIGINT', () => r()));
+      await Promise.all([shopify.stop(), salesforce.stop()]);
     });
 
   const schedule = program.command('schedule').description('Temporal Schedules of incremental source syncs');
