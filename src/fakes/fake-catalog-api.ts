@@ -1,6 +1,4 @@
-import { once } from 'node:events';
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { gunzipSync } from 'node:zlib';
 import { CONTENT_TYPES, MAX_PATCH_BODY_BYTES } from '../catalog-api/client';
 import {
@@ -11,6 +9,7 @@ import {
   jobStateAt,
   newJobId,
 } from './catalog-jobs';
+import { LoopbackServer } from './loopback-server';
 
 /** Base path of the v1 API, as in the vendor's base URL. */
 export const API_BASE_PATH = '/dataconnect/api/v1';
@@ -78,7 +77,7 @@ export class FakeCatalogApi {
   private readonly options: Required<FakeCatalogApiOptions>;
   private readonly lastCall = new Map<string, number>();
   private readonly faults: Fault[] = [];
-  private server: Server | undefined;
+  private readonly server = new LoopbackServer((req, res) => void this.handle(req, res));
   private baseUrl = '';
 
   constructor(options: FakeCatalogApiOptions = {}) {
@@ -105,19 +104,13 @@ export class FakeCatalogApi {
   }
 
   async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.server.listen(this.options.port, this.options.host);
-    await once(this.server, 'listening');
-    const address = this.server.address() as AddressInfo;
-    this.baseUrl = `http://${this.options.host}:${address.port}${API_BASE_PATH}`;
+    const base = await this.server.start(this.options.port, this.options.host);
+    this.baseUrl = `${base}${API_BASE_PATH}`;
     return this;
   }
 
   async stop(): Promise<void> {
-    if (!this.server) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
-    this.server = undefined;
+    await this.server.stop();
   }
 
   /** Changes the range new jobs' durations are drawn from. */

@@ -1,6 +1,5 @@
-import { once } from 'node:events';
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LoopbackServer } from './loopback-server';
 
 export interface SalesforceOrgOptions {
   token: string;
@@ -42,7 +41,7 @@ interface Org {
  */
 export class FakeSalesforce {
   readonly orgs = new Map<string, Org>();
-  private server: Server | undefined;
+  private readonly server = new LoopbackServer((req, res) => this.handle(req, res));
   private base = '';
   /** Open query cursors: a frozen id list and a position. */
   private readonly locators = new Map<string, { org: string; ids: string[]; offset: number; size: number }>();
@@ -95,18 +94,12 @@ export class FakeSalesforce {
   }
 
   async start(port = 0): Promise<this> {
-    this.server = createServer((req, res) => this.handle(req, res));
-    this.server.listen(port, '127.0.0.1');
-    await once(this.server, 'listening');
-    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.base = await this.server.start(port);
     return this;
   }
 
   async stop(): Promise<void> {
-    if (!this.server) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((r) => this.server!.close(() => r()));
-    this.server = undefined;
+    await this.server.stop();
   }
 
   /** Salesforce's time format; records created in the same millisecond share it. */

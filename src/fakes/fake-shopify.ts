@@ -1,6 +1,5 @@
-import { once } from 'node:events';
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { LoopbackServer } from './loopback-server';
 
 /** Admin API version the fake serves under `/admin/api/{version}/`. */
 export const SHOPIFY_API_VERSION = '2024-10';
@@ -60,7 +59,7 @@ interface PageInfo {
  */
 export class FakeShopify {
   readonly shops = new Map<string, Shop>();
-  private server: Server | undefined;
+  private readonly server = new LoopbackServer((req, res) => this.handle(req, res));
   private base = '';
 
   constructor(shops: Record<string, ShopifyShopOptions> = {}) {
@@ -127,18 +126,12 @@ export class FakeShopify {
   }
 
   async start(port = 0): Promise<this> {
-    this.server = createServer((req, res) => this.handle(req, res));
-    this.server.listen(port, '127.0.0.1');
-    await once(this.server, 'listening');
-    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.base = await this.server.start(port);
     return this;
   }
 
   async stop(): Promise<void> {
-    if (!this.server) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((r) => this.server!.close(() => r()));
-    this.server = undefined;
+    await this.server.stop();
   }
 
   /** The current time; records created in the same millisecond share it, as real ones do. */
