@@ -139,10 +139,12 @@ function printReport(
     const [tenant, catalog] = c.split('/') as [string, string];
     const stored = stack.fakeApi?.catalog(tenant, catalog);
     const extra = stored ? `, ${stored.products.size} products in the catalog API` : '';
-    say(`catalog ${c}: ${status ? `${status.rebuilds} index rebuild(s)` : 'no index rebuild seen yet'}${extra}`);
+    const rebuilt = status ? `${status.rebuilds} index rebuild${status.rebuilds === 1 ? '' : 's'}` : 'no index rebuild seen yet';
+    say(`catalog ${c}: ${rebuilt}${extra}`);
     if (status?.pending && status.nextEarliestAt) {
       const at = new Date(status.nextEarliestAt).toISOString();
-      say(`  ${status.pending} later request(s) coalesced into the next rebuild, not before ${at} (at most one an hour)`);
+      const later = status.pending === 1 ? '1 later request waits' : `${status.pending} later requests wait`;
+      say(`  ${later} for the next rebuild, not before ${at} (at most one an hour per catalog)`);
     }
   });
   if (stack.uiUrl) {
@@ -163,7 +165,8 @@ async function printWarehouseFigures(stack: Stack, say: (m: string) => void): Pr
     say(`source-to-search lag ${r.tenant}/${r.catalog}: p50 ${fmt(r.p50)}, p95 ${fmt(r.p95)}, p99 ${fmt(r.p99)}`);
   }
   const rejected = await stack.pool.query(`SELECT count(*)::int AS n FROM rejected_records`);
-  say(`warehouse: ${rejected.rows[0].n} rejected records kept with their reasons (table rejected_records)`);
+  const n = rejected.rows[0].n as number;
+  say(`warehouse: ${n} rejected record${n === 1 ? '' : 's'} kept with ${n === 1 ? 'its reason' : 'their reasons'} (table rejected_records)`);
 }
 
 function failureMessage(err: unknown): string {
