@@ -18,7 +18,10 @@ export function createCatalogJobActivities(deps: ActivityDeps) {
      */
     async submitBatch(input: SubmitBatchInput): Promise<SubmitBatchResult> {
       const batch = await deps.warehouse.getBatch(input.ingestionId, input.seq);
-      if (!batch) throw new BatchMissingError(`batch ${input.seq} of ingestion ${input.ingestionId} does not exist`);
+      if (!batch)
+        throw new BatchMissingError(
+          `batch ${input.seq} of ingestion ${input.ingestionId} does not exist`,
+        );
       if (batch.jobId) return { jobId: batch.jobId, reused: true };
 
       const operations = await deps.warehouse.batchOperations(input.ingestionId, batch);
@@ -31,13 +34,21 @@ export function createCatalogJobActivities(deps: ActivityDeps) {
         input.mode,
         body,
         full ? CONTENT_TYPES.patchLines : CONTENT_TYPES.patch,
-        { requestId, signal: Context.current().cancellationSignal, ...(full ? { contentEncoding: 'gzip' } : {}) },
+        {
+          requestId,
+          signal: Context.current().cancellationSignal,
+          ...(full ? { contentEncoding: 'gzip' } : {}),
+        },
       );
-      await deps.warehouse.recordBatchJob({ id: input.ingestionId, tenant: input.tenant, catalog: input.catalog }, input.seq, {
-        jobId,
-        requestId,
-        kind: full ? 'feed_full' : 'feed_delta',
-      });
+      await deps.warehouse.recordBatchJob(
+        { id: input.ingestionId, tenant: input.tenant, catalog: input.catalog },
+        input.seq,
+        {
+          jobId,
+          requestId,
+          kind: full ? 'feed_full' : 'feed_delta',
+        },
+      );
       activityLogger(deps, { tenant: input.tenant, catalog: input.catalog, jobId, requestId }).info(
         { seq: input.seq, products: batch.products, bytes: body.length },
         'batch submitted',
@@ -57,7 +68,13 @@ export function createCatalogJobActivities(deps: ActivityDeps) {
         { signal: Context.current().cancellationSignal },
       );
       const terminal = isTerminal(status.state);
-      await deps.warehouse.recordJobStatus(input.jobId, status.rawStatus, polls, terminal, status.message);
+      await deps.warehouse.recordJobStatus(
+        input.jobId,
+        status.rawStatus,
+        polls,
+        terminal,
+        status.message,
+      );
 
       if (!terminal) {
         throw ApplicationFailure.create({
@@ -74,7 +91,10 @@ export function createCatalogJobActivities(deps: ActivityDeps) {
         stoppedAt: (status.stoppedAt ?? new Date()).getTime(),
       };
       if (status.message) outcome.message = status.message;
-      activityLogger(deps, { jobId: input.jobId }).info({ state: status.rawStatus, polls }, 'job ended');
+      activityLogger(deps, { jobId: input.jobId }).info(
+        { state: status.rawStatus, polls },
+        'job ended',
+      );
       return outcome;
     },
   };

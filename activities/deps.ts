@@ -35,7 +35,12 @@ export function resolveKey(deps: ActivityDeps, keyRef: string): string {
   return key;
 }
 
-export function target(deps: ActivityDeps, account: string, catalog: string, keyRef: string): CatalogApiTarget {
+export function target(
+  deps: ActivityDeps,
+  account: string,
+  catalog: string,
+  keyRef: string,
+): CatalogApiTarget {
   return { baseUrl: deps.catalogApiBaseUrl, account, catalog, apiKey: resolveKey(deps, keyRef) };
 }
 

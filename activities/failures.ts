@@ -22,7 +22,9 @@ export function toActivityFailure(err: unknown): unknown {
 }
 
 /** Wraps an activity so everything it throws is classified on the way out. */
-export function classified<A extends unknown[], R>(fn: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+export function classified<A extends unknown[], R>(
+  fn: (...args: A) => Promise<R>,
+): (...args: A) => Promise<R> {
   return async (...args: A) => {
     try {
       return await fn(...args);

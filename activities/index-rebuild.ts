@@ -53,7 +53,10 @@ export function createIndexActivities(deps: ActivityDeps) {
         signalArgs: [input.request],
         workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
       });
-      activityLogger(deps, { tenant: input.singleton.tenant, catalog: input.singleton.catalog }).info(
+      activityLogger(deps, {
+        tenant: input.singleton.tenant,
+        catalog: input.singleton.catalog,
+      }).info(
         { singleton: workflowId, ingestionId: input.request.ingestionId },
         'index rebuild requested',
       );
@@ -65,7 +68,9 @@ export function createIndexActivities(deps: ActivityDeps) {
       const recorded = await deps.warehouse.beginRebuild(input);
       if (recorded) return { jobId: recorded };
 
-      const { jobId } = await deps.catalogApi.startIndex(target(deps, input.account, input.catalog, input.keyRef));
+      const { jobId } = await deps.catalogApi.startIndex(
+        target(deps, input.account, input.catalog, input.keyRef),
+      );
       await deps.warehouse.recordRebuildJob(input, jobId);
       activityLogger(deps, { tenant: input.tenant, catalog: input.catalog, jobId }).info(
         { rebuildKey: input.rebuildKey, ingestions: input.ingestionIds.length },
@@ -76,10 +81,17 @@ export function createIndexActivities(deps: ActivityDeps) {
 
     /** Records how a rebuild ended and, on success, the lag from source update to search. */
     async finishIndexRebuild(input: FinishRebuildInput): Promise<RebuildLag> {
-      const lags = await deps.warehouse.finishRebuild(input.rebuildKey, input.state, new Date(input.stoppedAt));
+      const lags = await deps.warehouse.finishRebuild(
+        input.rebuildKey,
+        input.state,
+        new Date(input.stoppedAt),
+      );
       for (const lag of lags) deps.metrics.observeLag(input.tenant, input.catalog, lag);
       const sorted = lags.sort((a, b) => a - b);
-      const at = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]! : null);
+      const at = (q: number) =>
+        sorted.length
+          ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!
+          : null;
       return { products: lags.length, p50: at(0.5), p95: at(0.95), p99: at(0.99) };
     },
   };

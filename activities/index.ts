@@ -21,12 +21,17 @@ export function createActivities(deps: ActivityDeps) {
     ...createCatalogJobActivities(deps),
     ...createIndexActivities(deps),
     ...createSyncActivities(deps),
-    async recordIngestionOutcome(input: { ingestionId: string; status: 'succeeded' | 'failed'; error?: string }) {
+    async recordIngestionOutcome(input: {
+      ingestionId: string;
+      status: 'succeeded' | 'failed';
+      error?: string;
+    }) {
       await deps.warehouse.finishIngestion(input.ingestionId, input.status, input.error);
     },
   };
   const wrapped: Record<string, unknown> = {};
-  for (const [name, fn] of Object.entries(all)) wrapped[name] = classified(fn as (...args: unknown[]) => Promise<unknown>);
+  for (const [name, fn] of Object.entries(all))
+    wrapped[name] = classified(fn as (...args: unknown[]) => Promise<unknown>);
   return wrapped as typeof all;
 }
 

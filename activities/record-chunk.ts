@@ -1,5 +1,10 @@
 import { applyMapping, type Mapping } from '../src/products/mapping';
-import { contentHash, describeIssues, toAddOperation, validateProduct } from '../src/products/product';
+import {
+  contentHash,
+  describeIssues,
+  toAddOperation,
+  validateProduct,
+} from '../src/products/product';
 import type { SourceRecord } from '../src/products/readers';
 import type { RejectedRecord, StagedItem } from '../src/warehouse/warehouse';
 
@@ -18,13 +23,26 @@ export class RecordChunk {
     this.lastPosition = rec.position;
     this.records++;
     if ('error' in rec) {
-      this.rejected.push({ position: rec.position, productId: null, reason: rec.error, issues: [], raw: rec.raw });
+      this.rejected.push({
+        position: rec.position,
+        productId: null,
+        reason: rec.error,
+        issues: [],
+        raw: rec.raw,
+      });
       return;
     }
 
     if (rec.record === null || typeof rec.record !== 'object' || Array.isArray(rec.record)) {
-      const got = rec.record === null ? 'null' : Array.isArray(rec.record) ? 'an array' : typeof rec.record;
-      this.rejected.push({ position: rec.position, productId: null, reason: `record is not an object (got ${got})`, issues: [], raw: rawText(rec.record) });
+      const got =
+        rec.record === null ? 'null' : Array.isArray(rec.record) ? 'an array' : typeof rec.record;
+      this.rejected.push({
+        position: rec.position,
+        productId: null,
+        reason: `record is not an object (got ${got})`,
+        issues: [],
+        raw: rawText(rec.record),
+      });
       return;
     }
     const candidate = applyMapping(rec.record, mapping);
@@ -32,7 +50,13 @@ export class RecordChunk {
     if (!result.ok) {
       const productId = typeof candidate.id === 'string' ? candidate.id : null;
       const reason = describeIssues(result.issues);
-      this.rejected.push({ position: rec.position, productId, reason, issues: result.issues, raw: rawText(rec.record) });
+      this.rejected.push({
+        position: rec.position,
+        productId,
+        reason,
+        issues: result.issues,
+        raw: rawText(rec.record),
+      });
       return;
     }
 
@@ -40,7 +64,13 @@ export class RecordChunk {
     if (operation.includes('\\u0000')) {
       // Postgres text cannot hold U+0000; keep the record as rejected instead of failing the file.
       const reason = 'a field contains a NUL character (U+0000), which cannot be stored';
-      this.rejected.push({ position: rec.position, productId: result.product.id.replace(/\u0000/g, ''), reason, issues: [], raw: rawText(rec.record) });
+      this.rejected.push({
+        position: rec.position,
+        productId: result.product.id.replace(/\u0000/g, ''),
+        reason,
+        issues: [],
+        raw: rawText(rec.record),
+      });
       return;
     }
     const item: StagedItem = {

@@ -24,9 +24,17 @@ interface StageCheckpoint {
 export function createStageActivities(deps: ActivityDeps) {
   return {
     async stageSource(input: StageInput): Promise<StageSummary> {
-      const log = activityLogger(deps, { tenant: input.tenant, catalog: input.catalog, ingestionId: input.ingestionId });
+      const log = activityLogger(deps, {
+        tenant: input.tenant,
+        catalog: input.catalog,
+        ingestionId: input.ingestionId,
+      });
       const ingestion = { id: input.ingestionId, tenant: input.tenant, catalog: input.catalog };
-      const limits = { maxProducts: input.maxProducts, maxBytes: input.maxBytes, full: input.mode === 'full' };
+      const limits = {
+        maxProducts: input.maxProducts,
+        maxBytes: input.maxBytes,
+        full: input.mode === 'full',
+      };
       const source = input.source;
       resolveKey(deps, input.keyRef);
 
@@ -34,11 +42,21 @@ export function createStageActivities(deps: ActivityDeps) {
         // A source pull already staged and validated the records under this id.
         const counts = await deps.warehouse.readCounts(source.ingestionId);
         const totals = await deps.warehouse.finishStaging(ingestion, limits, counts);
-        const summary: StageSummary = { format: 'api', mapping: source.description, ...counts, ...totals };
+        const summary: StageSummary = {
+          format: 'api',
+          mapping: source.description,
+          ...counts,
+          ...totals,
+        };
         log.info(summary, 'pulled records staged');
         return summary;
       }
-      await deps.warehouse.beginIngestion({ ...ingestion, workflowId: input.workflowId, source: source.path, mode: input.mode });
+      await deps.warehouse.beginIngestion({
+        ...ingestion,
+        workflowId: input.workflowId,
+        source: source.path,
+        mode: input.mode,
+      });
 
       const format: FileFormat = source.format ?? (await detectFormat(source.path));
       const resume = activityInfo().heartbeatDetails as StageCheckpoint | undefined;
@@ -78,8 +96,14 @@ export function createStageActivities(deps: ActivityDeps) {
         await deps.warehouse.rejectRecords(ingestion, c.rejected);
         checkpoint.position = Math.max(checkpoint.position, c.lastPosition, position);
         checkpoint.rejected += c.rejected.length;
-        deps.metrics.records.inc({ tenant: input.tenant, catalog: input.catalog, outcome: 'accepted' }, c.items.size);
-        deps.metrics.records.inc({ tenant: input.tenant, catalog: input.catalog, outcome: 'rejected' }, c.rejected.length);
+        deps.metrics.records.inc(
+          { tenant: input.tenant, catalog: input.catalog, outcome: 'accepted' },
+          c.items.size,
+        );
+        deps.metrics.records.inc(
+          { tenant: input.tenant, catalog: input.catalog, outcome: 'rejected' },
+          c.rejected.length,
+        );
         Context.current().heartbeat({ ...checkpoint });
       }
     },
@@ -106,7 +130,10 @@ async function checkRejections(
 }
 
 /** A full feed replaces the catalog: refuse one that would drop more than half of it. */
-async function checkFullFeedSize(deps: ActivityDeps, ingestion: { id: string; tenant: string; catalog: string }): Promise<void> {
+async function checkFullFeedSize(
+  deps: ActivityDeps,
+  ingestion: { id: string; tenant: string; catalog: string },
+): Promise<void> {
   const { staged, current } = await deps.warehouse.fullFeedSizes(ingestion);
   if (current > 0 && staged < current / 2) {
     throw new UnsafeFullFeedError(

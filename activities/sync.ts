@@ -1,8 +1,18 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Context } from '@temporalio/activity';
 import { type SourcePage, createConnector, rateLimitOf } from '../src/connectors';
-import { type ApiSource, type PullSegmentInput, type PullSegmentResult, sourceKey } from '../src/domain';
-import { CursorLoopError, HttpStatusError, QuotaExhaustedError, RateLimitedError } from '../src/errors';
+import {
+  type ApiSource,
+  type PullSegmentInput,
+  type PullSegmentResult,
+  sourceKey,
+} from '../src/domain';
+import {
+  CursorLoopError,
+  HttpStatusError,
+  QuotaExhaustedError,
+  RateLimitedError,
+} from '../src/errors';
 import { mappingSchema } from '../src/products/mapping';
 import { PRESETS, type PresetName } from '../src/products/presets';
 import type { PullCheckpoint } from '../src/warehouse/warehouse';
@@ -16,18 +26,30 @@ const MAX_EMPTY_PAGES = 3;
 /** Wait before trying again after a daily quota ran out (its window rolls). Default: 15 min. */
 const QUOTA_RETRY_MS = 15 * 60_000;
 
-
 export function createSyncActivities(deps: ActivityDeps) {
   return {
     /** The tenant's watermark for the source's products, as ISO-8601, or null before any sync. */
     async readWatermark(input: { tenant: string; source: ApiSource }): Promise<string | null> {
-      const value = await deps.warehouse.getWatermark(input.tenant, sourceKey(input.source), 'products');
+      const value = await deps.warehouse.getWatermark(
+        input.tenant,
+        sourceKey(input.source),
+        'products',
+      );
       return value ? value.toISOString() : null;
     },
 
     /** Moves the watermark forward once the records it covers are in the warehouse. */
-    async advanceWatermark(input: { tenant: string; source: ApiSource; value: number }): Promise<string> {
-      const value = await deps.warehouse.advanceWatermark(input.tenant, sourceKey(input.source), 'products', new Date(input.value));
+    async advanceWatermark(input: {
+      tenant: string;
+      source: ApiSource;
+      value: number;
+    }): Promise<string> {
+      const value = await deps.warehouse.advanceWatermark(
+        input.tenant,
+        sourceKey(input.source),
+        'products',
+        new Date(input.value),
+      );
       return value.toISOString();
     },
 
@@ -39,40 +61,82 @@ export function createSyncActivities(deps: ActivityDeps) {
      */
     async pullSegment(input: PullSegmentInput): Promise<PullSegmentResult> {
       const log = activityLogger(deps, { tenant: input.tenant, ingestionId: input.segmentId });
-      const connector = createConnector(deps.httpClient, input.source, resolveKey(deps, input.source.keyRef));
+      const connector = createConnector(
+        deps.httpClient,
+        input.source,
+        resolveKey(deps, input.source.keyRef),
+      );
       const limit = rateLimitOf(input.source);
       const mapping = mappingSchema.parse(PRESETS[connector.preset as PresetName]);
       const ingestion = { id: input.segmentId, tenant: input.tenant, catalog: input.catalog };
-      await deps.warehouse.beginIngestion({ ...ingestion, workflowId: input.workflowId, source: sourceKey(input.source), mode: 'delta' });
+      await deps.warehouse.beginIngestion({
+        ...ingestion,
+        workflowId: input.workflowId,
+        source: sourceKey(input.source),
+        mode: 'delta',
+      });
 
       // The committed checkpoint is the truth; a retry resumes from the last page it covers.
       const resumed = await deps.warehouse.pullCheckpoint(input.segmentId);
       if (resumed) log.info({ pages: resumed.pages }, 'resuming the pull from its checkpoint');
-      const cp: PullCheckpoint = resumed ?? { cursor: input.cursor, records: 0, rejected: 0, pages: 0, emptyPages: 0 };
+      const cp: PullCheckpoint = resumed ?? {
+        cursor: input.cursor,
+        records: 0,
+        rejected: 0,
+        pages: 0,
+        emptyPages: 0,
+      };
       const result = async (extra: Partial<PullSegmentResult> = {}): Promise<PullSegmentResult> => {
         await deps.warehouse.recordReadCounts(ingestion.id, cp.records + cp.rejected, cp.rejected);
-        return { records: cp.records, rejected: cp.rejected, pages: cp.pages, next: cp.cursor, ...extra };
+        return {
+          records: cp.records,
+          rejected: cp.rejected,
+          pages: cp.pages,
+          next: cp.cursor,
+          ...extra,
+        };
       };
       const signal = Context.current().cancellationSignal;
 
       while (cp.records + cp.rejected < input.maxRecords) {
-        const waitMs = await deps.warehouse.reserveCall(connector.limiterKey, limit.capacity, limit.perSecond);
-        if (waitMs > LONG_WAIT_MS) return result({ waitUntil: Date.now() + waitMs, waitReason: 'throttled' });
+        const waitMs = await deps.warehouse.reserveCall(
+          connector.limiterKey,
+          limit.capacity,
+          limit.perSecond,
+        );
+        if (waitMs > LONG_WAIT_MS)
+          return result({ waitUntil: Date.now() + waitMs, waitReason: 'throttled' });
         if (waitMs > 0) await sleep(waitMs, undefined, { signal });
 
         let page;
         try {
           const since = cp.cursor === null && input.since ? { since: input.since } : {};
-          page = await connector.readPage({ cursor: cp.cursor, pageSize: input.pageSize, signal, ...since });
+          page = await connector.readPage({
+            cursor: cp.cursor,
+            pageSize: input.pageSize,
+            signal,
+            ...since,
+          });
         } catch (err) {
           if (err instanceof QuotaExhaustedError) {
             log.warn({ cursor: cp.cursor }, 'daily quota exhausted: pausing the sync');
-            return result({ waitUntil: Date.now() + (input.source.kind === 'salesforce' ? (input.source.quotaRetryMs ?? QUOTA_RETRY_MS) : QUOTA_RETRY_MS), waitReason: 'quota' });
+            return result({
+              waitUntil:
+                Date.now() +
+                (input.source.kind === 'salesforce'
+                  ? (input.source.quotaRetryMs ?? QUOTA_RETRY_MS)
+                  : QUOTA_RETRY_MS),
+              waitReason: 'quota',
+            });
           }
-          if (err instanceof RateLimitedError || (err instanceof HttpStatusError && err.status === 423)) {
+          if (
+            err instanceof RateLimitedError ||
+            (err instanceof HttpStatusError && err.status === 423)
+          ) {
             const delay = err.retryAfterMs ?? 2_000;
             await deps.warehouse.penalize(connector.limiterKey, delay);
-            if (delay > LONG_WAIT_MS) return result({ waitUntil: Date.now() + delay, waitReason: 'throttled' });
+            if (delay > LONG_WAIT_MS)
+              return result({ waitUntil: Date.now() + delay, waitReason: 'throttled' });
             continue;
           }
           throw err;
@@ -83,7 +147,10 @@ export function createSyncActivities(deps: ActivityDeps) {
         Context.current().heartbeat({ pages: cp.pages });
         if (page.next === null) break;
       }
-      log.info({ records: cp.records, rejected: cp.rejected, pages: cp.pages, done: cp.cursor === null }, 'segment pulled');
+      log.info(
+        { records: cp.records, rejected: cp.rejected, pages: cp.pages, done: cp.cursor === null },
+        'segment pulled',
+      );
       return result();
     },
   };
@@ -92,11 +159,15 @@ export function createSyncActivities(deps: ActivityDeps) {
 /** Fails fast on a cursor that repeats or keeps answering empty pages with a next link. */
 function checkAdvancing(cp: PullCheckpoint, next: string | null, records: number): void {
   if (next !== null && next === cp.cursor) {
-    throw new CursorLoopError(`the source answered the same cursor it was given after ${cp.pages} pages; stopping instead of paging forever`);
+    throw new CursorLoopError(
+      `the source answered the same cursor it was given after ${cp.pages} pages; stopping instead of paging forever`,
+    );
   }
   cp.emptyPages = records === 0 && next !== null ? cp.emptyPages + 1 : 0;
   if (cp.emptyPages >= MAX_EMPTY_PAGES) {
-    throw new CursorLoopError(`${cp.emptyPages} empty pages in a row, each with a next link: the cursor is not advancing`);
+    throw new CursorLoopError(
+      `${cp.emptyPages} empty pages in a row, each with a next link: the cursor is not advancing`,
+    );
   }
 }
 

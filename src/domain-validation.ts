@@ -6,9 +6,16 @@ import { z } from 'zod';
 
 const name = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'use 1 to 64 letters, digits, dots, dashes or underscores');
-const keyRef = z.string().regex(/^[A-Za-z0-9_]{1,64}$/, 'a key name is letters, digits and underscores');
-const catalogApi = z.object({ account: z.string().min(1).max(128).optional(), keyRef: keyRef.optional() }).strict();
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/,
+    'use 1 to 64 letters, digits, dots, dashes or underscores',
+  );
+const keyRef = z
+  .string()
+  .regex(/^[A-Za-z0-9_]{1,64}$/, 'a key name is letters, digits and underscores');
+const catalogApi = z
+  .object({ account: z.string().min(1).max(128).optional(), keyRef: keyRef.optional() })
+  .strict();
 
 const fileSource = z
   .object({
@@ -18,7 +25,9 @@ const fileSource = z
     mapping: z.string().min(1).optional(),
   })
   .strict();
-const stagedSource = z.object({ kind: z.literal('staged'), ingestionId: z.string().min(1), description: z.string() }).strict();
+const stagedSource = z
+  .object({ kind: z.literal('staged'), ingestionId: z.string().min(1), description: z.string() })
+  .strict();
 
 const ingestInput = z
   .object({
@@ -87,7 +96,9 @@ const syncInput = z
 
 function problems(result: { success: boolean; error?: z.ZodError }): string | undefined {
   if (result.success) return undefined;
-  return result.error!.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`).join('; ');
+  return result
+    .error!.issues.map((i) => `${i.path.join('.') || '(input)'}: ${i.message}`)
+    .join('; ');
 }
 
 /** Every problem of an `ingestCatalog` input, or undefined when it is valid. */

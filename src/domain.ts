@@ -175,7 +175,12 @@ export interface IndexRebuildInput {
   /** Rebuilds before the workflow continues as new. Default: 50. */
   rebuildsPerRun?: number;
   /** State carried over continue-as-new. */
-  carried?: { pending: RebuildRequest[]; lastStartedAt: number | null; nextEarliestAt: number; rebuilds: number };
+  carried?: {
+    pending: RebuildRequest[];
+    lastStartedAt: number | null;
+    nextEarliestAt: number;
+    rebuilds: number;
+  };
 }
 
 export interface RebuildStatus {

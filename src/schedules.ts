@@ -29,20 +29,43 @@ export function syncScheduleId(tenant: string, catalog: string, source: ApiSourc
  * when the next is due is not overlapped: the next is skipped (SKIP), explicitly.
  */
 export async function createSyncSchedule(client: Client, o: SyncScheduleOptions): Promise<string> {
-  if (!INTERVAL.test(o.every)) throw new Error(`--every must look like 30s, 15m or 1h, not "${o.every}"`);
+  if (!INTERVAL.test(o.every))
+    throw new Error(`--every must look like 30s, 15m or 1h, not "${o.every}"`);
   const scheduleId = o.scheduleId ?? syncScheduleId(o.tenant, o.catalog, o.source);
-  const input: SyncSourceInput = { ...o.sync, tenant: o.tenant, catalog: o.catalog, source: o.source, mode: 'incremental' };
+  const input: SyncSourceInput = {
+    ...o.sync,
+    tenant: o.tenant,
+    catalog: o.catalog,
+    source: o.source,
+    mode: 'incremental',
+  };
   await client.schedule.create({
     scheduleId,
     spec: { intervals: [{ every: o.every as `${number}m` }] },
-    action: { type: 'startWorkflow', workflowType: 'syncSource', taskQueue: o.taskQueue, workflowId: scheduleId, args: [input] },
-    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: (o.catchupWindow ?? '10m') as `${number}m`, pauseOnFailure: false },
-    state: { paused: o.paused ?? false, note: `incremental sync of ${o.source.kind} for ${o.tenant}/${o.catalog}` },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'syncSource',
+      taskQueue: o.taskQueue,
+      workflowId: scheduleId,
+      args: [input],
+    },
+    policies: {
+      overlap: ScheduleOverlapPolicy.SKIP,
+      catchupWindow: (o.catchupWindow ?? '10m') as `${number}m`,
+      pauseOnFailure: false,
+    },
+    state: {
+      paused: o.paused ?? false,
+      note: `incremental sync of ${o.source.kind} for ${o.tenant}/${o.catalog}`,
+    },
   });
   return scheduleId;
 }
 
-export async function listSyncSchedules(client: Client, tenant?: string): Promise<ScheduleSummary[]> {
+export async function listSyncSchedules(
+  client: Client,
+  tenant?: string,
+): Promise<ScheduleSummary[]> {
   const found: ScheduleSummary[] = [];
   for await (const s of client.schedule.list()) {
     if (s.scheduleId.startsWith(tenant ? `sync/${tenant}/` : 'sync/')) found.push(s);

@@ -72,7 +72,10 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     }
     const temporal = await resolveTemporal(o.config, say, stops, o.isolatedDir);
     const warehouseConfig = o.isolatedDir
-      ? { ...o.config, warehouse: { ...o.config.warehouse, embeddedDir: resolve(o.isolatedDir, 'warehouse') } }
+      ? {
+          ...o.config,
+          warehouse: { ...o.config.warehouse, embeddedDir: resolve(o.isolatedDir, 'warehouse') },
+        }
       : o.config;
     const { pool, warehouse } = await openWarehouse(warehouseConfig, say, stops);
 
@@ -152,11 +155,13 @@ async function resolveTemporal(
     return { address: '127.0.0.1:7233', uiUrl: 'http://localhost:8233' };
   }
   const cliPath = await findTemporalCli({ projectRoot: PROJECT_ROOT, say, ...envCliPath() });
-  if (!cliPath) throw new Error('no temporal CLI available: install it on PATH or set TEMPORAL_ADDRESS');
+  if (!cliPath)
+    throw new Error('no temporal CLI available: install it on PATH or set TEMPORAL_ADDRESS');
 
   const port = busy ? await freePort() : 7233;
   const uiPort = busy || (await isListening('127.0.0.1', 8233)) ? await freePort() : 8233;
-  if (busy) say(`port 7233 is taken by another Temporal server: starting a separate one on ${port}`);
+  if (busy)
+    say(`port 7233 is taken by another Temporal server: starting a separate one on ${port}`);
   say(`starting the Temporal dev server (${cliPath})`);
   const dbFile = resolve(isolatedDir ?? resolve(PROJECT_ROOT, '.data'), 'temporal.db');
   const server: DevServer = await startDevServer({ cliPath, dbFile, port, uiPort });
@@ -199,7 +204,11 @@ async function openWarehouse(
   return { pool, warehouse: new Warehouse(pool) };
 }
 
-async function serveMetrics(metrics: Metrics, port: number, host: string): Promise<Server | undefined> {
+async function serveMetrics(
+  metrics: Metrics,
+  port: number,
+  host: string,
+): Promise<Server | undefined> {
   if (port === 0) return undefined;
   const server = createServer((req, res) => {
     if (req.url !== '/metrics') {

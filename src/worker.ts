@@ -1,5 +1,11 @@
 import type { Client } from '@temporalio/client';
-import { DefaultLogger, type LogLevel, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import {
+  DefaultLogger,
+  type LogLevel,
+  NativeConnection,
+  Runtime,
+  Worker,
+} from '@temporalio/worker';
 import { createActivities } from '../activities';
 import { CatalogApiClient } from './catalog-api/client';
 import { HttpClient } from './http/http-client';
@@ -66,7 +72,9 @@ export async function createIngestWorker(o: IngestWorkerOptions): Promise<Ingest
     connection: o.connection,
     namespace: o.namespace ?? 'default',
     taskQueue: o.taskQueue,
-    ...(bundlePath ? { workflowBundle: { codePath: bundlePath } } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(bundlePath
+      ? { workflowBundle: { codePath: bundlePath } }
+      : { workflowsPath: WORKFLOWS_PATH }),
     activities,
     maxConcurrentActivityTaskExecutions: o.maxConcurrentActivities ?? 20,
   });

@@ -7,7 +7,10 @@ import { API_KEY_ENV_PREFIX, CONFIG_ENV_VARS, loadConfig } from '../src/config';
 import { API_BASE_PATH } from '../src/fakes/fake-catalog-api';
 
 const compose = parse(readFileSync(join(__dirname, '..', 'docker-compose.yml'), 'utf8')) as {
-  services: Record<string, { environment?: Record<string, string>; ports?: string[]; command?: string[]; image?: string }>;
+  services: Record<
+    string,
+    { environment?: Record<string, string>; ports?: string[]; command?: string[]; image?: string }
+  >;
 };
 const svc = compose.services;
 const workerEnv = svc.worker!.environment!;
@@ -22,12 +25,22 @@ function flag(command: string[], name: string): string[] {
 
 describe('docker-compose.yml', () => {
   it('describes Temporal with its database, the UI, the warehouse, the worker and the fake API', () => {
-    assert.deepEqual(Object.keys(svc).sort(), ['fake-catalog-api', 'temporal', 'temporal-db', 'temporal-ui', 'warehouse', 'worker']);
+    assert.deepEqual(Object.keys(svc).sort(), [
+      'fake-catalog-api',
+      'temporal',
+      'temporal-db',
+      'temporal-ui',
+      'warehouse',
+      'worker',
+    ]);
   });
 
   it('sets only settings the worker reads, and they parse', () => {
     for (const key of Object.keys(workerEnv)) {
-      assert.ok((CONFIG_ENV_VARS as readonly string[]).includes(key) || key.startsWith(API_KEY_ENV_PREFIX), `${key} is not a setting`);
+      assert.ok(
+        (CONFIG_ENV_VARS as readonly string[]).includes(key) || key.startsWith(API_KEY_ENV_PREFIX),
+        `${key} is not a setting`,
+      );
     }
     const config = loadConfig(workerEnv);
     assert.equal(config.temporal.address, 'temporal:7233');

@@ -36,7 +36,12 @@ describe('ingesting catalogs through Temporal, the warehouse and the catalog API
     await s.stop();
   });
 
-  function input(tenant: string, catalog: string, path: string, extra: Partial<IngestCatalogInput> = {}): IngestCatalogInput {
+  function input(
+    tenant: string,
+    catalog: string,
+    path: string,
+    extra: Partial<IngestCatalogInput> = {},
+  ): IngestCatalogInput {
     return {
       tenant,
       catalog,
@@ -48,7 +53,10 @@ describe('ingesting catalogs through Temporal, the warehouse and the catalog API
     };
   }
 
-  async function ingest(i: IngestCatalogInput, workflowId = `ingest/${i.tenant}/${i.catalog}/${randomUUID()}`) {
+  async function ingest(
+    i: IngestCatalogInput,
+    workflowId = `ingest/${i.tenant}/${i.catalog}/${randomUUID()}`,
+  ) {
     lastFailed.set(i.tenant, workflowId);
     const summary = (await s.env.client.workflow.execute('ingestCatalog', {
       taskQueue: s.taskQueue,
@@ -74,7 +82,10 @@ describe('ingesting catalogs through Temporal, the warehouse and the catalog API
   }
 
   function workflowIdOf(tenant: string): string {
-    return [...summaries.keys()].find((id) => id.startsWith(`ingest/${tenant}/`)) ?? lastFailed.get(tenant)!;
+    return (
+      [...summaries.keys()].find((id) => id.startsWith(`ingest/${tenant}/`)) ??
+      lastFailed.get(tenant)!
+    );
   }
 
   /** Product ids the fake accepted for one ingestion, across all of its jobs, repeats kept. */
@@ -84,7 +95,11 @@ describe('ingesting catalogs through Temporal, the warehouse and the catalog API
       .flatMap((j) => j.productIds);
   }
 
-  async function rebuildStatus(tenant: string, catalog: string, until: (r: RebuildStatus) => boolean) {
+  async function rebuildStatus(
+    tenant: string,
+    catalog: string,
+    until: (r: RebuildStatus) => boolean,
+  ) {
     const handle = s.env.client.workflow.getHandle(indexRebuildWorkflowId(tenant, catalog));
     for (let i = 0; i < 300; i++) {
       const status = await handle.query<RebuildStatus>(REBUILD_STATUS_QUERY).catch(() => undefined);
@@ -94,77 +109,124 @@ describe('ingesting catalogs through Temporal, the warehouse and the catalog API
     throw new Error(`index singleton of ${tenant}/${catalog} never reached the expected state`);
   }
 
-  it('ingests the real catalogs for two tenants at once, each valid product exactly once', { skip: needsCatalogs }, async () => {
-    const files = {
-      bestbuy: 'bestbuy_typesense_ecommerce.json',
-      amazon: 'amazon_meilisearch_demos_ecommerce.json',
-      google: 'googlemerchstore_retail_api_products.jsonl',
-      invalid: 'feed_samples/googlemerchstore_retail_api_products_some_invalid.jsonl',
-    };
-    const [bestbuy, amazon, google, invalid] = await Promise.all([
-      ingest(input('acme', 'electronics', catalogFile(files.bestbuy))),
-      ingest(input('acme', 'electronics', catalogFile(files.amazon))),
-      ingest(input('globex', 'merch', catalogFile(files.google))),
-      ingest(input('globex', 'merch', catalogFile(files.invalid))),
-    ]);
+  it(
+    'ingests the real catalogs for two tenants at once, each valid product exactly once',
+    { skip: needsCatalogs },
+    async () => {
+      const files = {
+        bestbuy: 'bestbuy_typesense_ecommerce.json',
+        amazon: 'amazon_meilisearch_demos_ecommerce.json',
+        google: 'googlemerchstore_retail_api_products.jsonl',
+        invalid: 'feed_samples/googlemerchstore_retail_api_products_some_invalid.jsonl',
+      };
+      const [bestbuy, amazon, google, invalid] = await Promise.all([
+        ingest(input('acme', 'electronics', catalogFile(files.bestbuy))),
+        ingest(input('acme', 'electronics', catalogFile(files.amazon))),
+        ingest(input('globex', 'merch', catalogFile(files.google))),
+        ingest(input('globex', 'merch', catalogFile(files.invalid))),
+      ]);
 
-    for (const [summary, name] of [[bestbuy, files.bestbuy], [amazon, files.amazon], [google, files.google], [invalid, files.invalid]] as const) {
-      const expected = expectedIds(name);
-      const delivered = deliveredIds(summary!.ingestionId);
-      assert.equal(delivered.length, expected.valid.size, `${name}: one delivery per valid product`);
-      assert.deepEqual(new Set(delivered), expected.valid, `${name}: the valid products, no others`);
-      assert.equal(summary!.stage.rejected, expected.invalid.size);
-      assert.equal(summary!.stage.recordsRead, expected.valid.size + expected.invalid.size);
-      assert.ok(summary!.jobs.every((j) => j.state === 'success'));
-    }
-    assert.equal(bestbuy!.stage.batches, 4);
+      for (const [summary, name] of [
+        [bestbuy, files.bestbuy],
+        [amazon, files.amazon],
+        [google, files.google],
+        [invalid, files.invalid],
+      ] as const) {
+        const expected = expectedIds(name);
+        const delivered = deliveredIds(summary!.ingestionId);
+        assert.equal(
+          delivered.length,
+          expected.valid.size,
+          `${name}: one delivery per valid product`,
+        );
+        assert.deepEqual(
+          new Set(delivered),
+          expected.valid,
+          `${name}: the valid products, no others`,
+        );
+        assert.equal(summary!.stage.rejected, expected.invalid.size);
+        assert.equal(summary!.stage.recordsRead, expected.valid.size + expected.invalid.size);
+        assert.ok(summary!.jobs.every((j) => j.state === 'success'));
+      }
+      assert.equal(bestbuy!.stage.batches, 4);
 
-    const products = await s.pool.query(
-      `SELECT tenant, catalog, count(*)::int AS n FROM products GROUP BY tenant, catalog ORDER BY tenant`,
-    );
-    assert.deepEqual(products.rows, [
-      { tenant: 'acme', catalog: 'electronics', n: 4_291 },
-      { tenant: 'globex', catalog: 'merch', n: 316 },
-    ]);
-    const rejected = await s.pool.query(`SELECT product_id, reason, raw FROM rejected_records WHERE tenant = 'globex'`);
-    assert.equal(rejected.rowCount, 1);
-    assert.equal(rejected.rows[0].product_id, 'GGCOGOAC101259');
-    assert.match(rejected.rows[0].reason, /^availability: /);
-    assert.match(rejected.rows[0].raw, /INVALID_VALUE/);
-
-    // Two ingestions per catalog, rebuild interval one hour: exactly one rebuild has run.
-    for (const [tenant, catalog] of [['acme', 'electronics'], ['globex', 'merch']] as const) {
-      const status = await rebuildStatus(tenant, catalog, (r) => r.rebuilds >= 1 && !r.running);
-      assert.equal(status.rebuilds, 1);
-      assert.equal(s.fakeApi.catalog(tenant, catalog).indexedAt.length, 1);
-      const rows = await s.pool.query(
-        `SELECT status, cardinality(ingestion_ids) AS covered, lag_p50_s, lag_p99_s FROM index_rebuilds WHERE tenant = $1`,
-        [tenant],
+      const products = await s.pool.query(
+        `SELECT tenant, catalog, count(*)::int AS n FROM products GROUP BY tenant, catalog ORDER BY tenant`,
       );
-      assert.equal(rows.rowCount, 1);
-      assert.equal(rows.rows[0].status, 'success');
-      assert.equal(rows.rows[0].covered + status.pending, 2, 'every request is covered or waits for the next slot');
-      assert.ok(rows.rows[0].lag_p50_s > 0);
-    }
-  });
+      assert.deepEqual(products.rows, [
+        { tenant: 'acme', catalog: 'electronics', n: 4_291 },
+        { tenant: 'globex', catalog: 'merch', n: 316 },
+      ]);
+      const rejected = await s.pool.query(
+        `SELECT product_id, reason, raw FROM rejected_records WHERE tenant = 'globex'`,
+      );
+      assert.equal(rejected.rowCount, 1);
+      assert.equal(rejected.rows[0].product_id, 'GGCOGOAC101259');
+      assert.match(rejected.rows[0].reason, /^availability: /);
+      assert.match(rejected.rows[0].raw, /INVALID_VALUE/);
 
-  it('changes no warehouse row when a catalog is ingested again', { skip: needsCatalogs }, async () => {
-    const again = await ingest(input('globex', 'merch', catalogFile('googlemerchstore_retail_api_products.jsonl')));
-    assert.equal(again.stage.products, 316);
-    assert.equal(again.stage.upserted, 0);
-    assert.equal(again.stage.unchanged, 316);
-  });
+      // Two ingestions per catalog, rebuild interval one hour: exactly one rebuild has run.
+      for (const [tenant, catalog] of [
+        ['acme', 'electronics'],
+        ['globex', 'merch'],
+      ] as const) {
+        const status = await rebuildStatus(tenant, catalog, (r) => r.rebuilds >= 1 && !r.running);
+        assert.equal(status.rebuilds, 1);
+        assert.equal(s.fakeApi.catalog(tenant, catalog).indexedAt.length, 1);
+        const rows = await s.pool.query(
+          `SELECT status, cardinality(ingestion_ids) AS covered, lag_p50_s, lag_p99_s
+             FROM index_rebuilds WHERE tenant = $1`,
+          [tenant],
+        );
+        assert.equal(rows.rowCount, 1);
+        assert.equal(rows.rows[0].status, 'success');
+        assert.equal(
+          rows.rows[0].covered + status.pending,
+          2,
+          'every request is covered or waits for the next slot',
+        );
+        assert.ok(rows.rows[0].lag_p50_s > 0);
+      }
+    },
+  );
+
+  it(
+    'changes no warehouse row when a catalog is ingested again',
+    { skip: needsCatalogs },
+    async () => {
+      const again = await ingest(
+        input('globex', 'merch', catalogFile('googlemerchstore_retail_api_products.jsonl')),
+      );
+      assert.equal(again.stage.products, 316);
+      assert.equal(again.stage.upserted, 0);
+      assert.equal(again.stage.unchanged, 316);
+    },
+  );
 
   it('coalesces fifty concurrent rebuild requests into one rebuild now and at most one after the interval', async () => {
     const { requestIndexRebuild } = activities();
-    const singleton = { tenant: 'fifty', catalog: 'main', account: 'fifty', keyRef: 'default', minIntervalMs: 3_000, pollIntervalMs: 100 };
+    const singleton = {
+      tenant: 'fifty',
+      catalog: 'main',
+      account: 'fifty',
+      keyRef: 'default',
+      minIntervalMs: 3_000,
+      pollIntervalMs: 100,
+    };
     const ids = Array.from({ length: 50 }, (_, i) => `ingestion-${i}`);
     await Promise.all(
       ids.map((ingestionId) =>
-        new MockActivityEnvironment().run(requestIndexRebuild, { singleton, request: { ingestionId, requestedAt: Date.now() } }),
+        new MockActivityEnvironment().run(requestIndexRebuild, {
+          singleton,
+          request: { ingestionId, requestedAt: Date.now() },
+        }),
       ),
     );
-    const status = await rebuildStatus('fifty', 'main', (r) => r.rebuilds >= 1 && r.pending === 0 && !r.running);
+    const status = await rebuildStatus(
+      'fifty',
+      'main',
+      (r) => r.rebuilds >= 1 && r.pending === 0 && !r.running,
+    );
     assert.ok(status.rebuilds <= 2, `${status.rebuilds} rebuilds`);
 
     const rows = await s.pool.query(
@@ -184,14 +246,24 @@ describe('ingesting catalogs through Temporal, the warehouse and the catalog API
     it(`fails closed when a job ends ${outcome}: names the batch and job, asks for no rebuild`, async () => {
       const path = join(dir, `fail-${outcome}.jsonl`);
       await generateCatalog(path, 30);
-      s.fakeApi.injectFault({ endpoint: 'PATCH', kind: 'outcome', outcome, message: 'feed rejected by the fake' });
+      s.fakeApi.injectFault({
+        endpoint: 'PATCH',
+        kind: 'outcome',
+        outcome,
+        message: 'feed rejected by the fake',
+      });
       const tenant = `fails-${outcome}`;
 
       const err = await ingest(input(tenant, 'main', path)).catch((e: unknown) => e);
       assert.ok(err instanceof WorkflowFailedError);
-      assert.match(err.cause!.message, new RegExp(`batch 0 \\(job [0-9a-f-]{36}\\) ended ${outcome}`));
+      assert.match(
+        err.cause!.message,
+        new RegExp(`batch 0 \\(job [0-9a-f-]{36}\\) ended ${outcome}`),
+      );
 
-      const row = await s.pool.query(`SELECT status, error FROM ingestions WHERE tenant = $1`, [tenant]);
+      const row = await s.pool.query(`SELECT status, error FROM ingestions WHERE tenant = $1`, [
+        tenant,
+      ]);
       assert.equal(row.rows[0].status, 'failed');
       await assert.rejects(
         s.env.client.workflow.getHandle(indexRebuildWorkflowId(tenant, 'main')).describe(),
@@ -206,7 +278,9 @@ describe('ingesting catalogs through Temporal, the warehouse and the catalog API
     const err = await ingest(input('allbad', 'main', path)).catch((e: unknown) => e);
     assert.ok(err instanceof WorkflowFailedError);
     assert.match(err.cause!.message, /30 of 30 records were rejected .*15 x price: Too small/);
-    const kept = await s.pool.query(`SELECT count(*)::int AS n FROM rejected_records WHERE tenant = 'allbad'`);
+    const kept = await s.pool.query(
+      `SELECT count(*)::int AS n FROM rejected_records WHERE tenant = 'allbad'`,
+    );
     assert.equal(kept.rows[0].n, 30, 'rejected records are kept with their reasons');
     assert.equal([...s.fakeApi.jobs.values()].filter((j) => j.accountId === 'allbad').length, 0);
   });
@@ -214,14 +288,26 @@ describe('ingesting catalogs through Temporal, the warehouse and the catalog API
   it('never sends an older version of a product than the warehouse holds', async () => {
     const newer = join(dir, 'newer.jsonl');
     const older = join(dir, 'older.jsonl');
-    await generateCatalog(newer, 5, { updatedAt: new Date('2024-06-02T00:00:00Z'), descriptionBytes: 10 });
-    await generateCatalog(older, 5, { updatedAt: new Date('2024-06-01T00:00:00Z'), descriptionBytes: 20 });
+    await generateCatalog(newer, 5, {
+      updatedAt: new Date('2024-06-02T00:00:00Z'),
+      descriptionBytes: 10,
+    });
+    await generateCatalog(older, 5, {
+      updatedAt: new Date('2024-06-01T00:00:00Z'),
+      descriptionBytes: 20,
+    });
     await ingest(input('versions', 'main', newer));
     const second = await ingest(input('versions', 'main', older));
     assert.equal(second.stage.stale, 5);
     assert.equal(second.stage.upserted, 0);
-    const stored = s.fakeApi.catalog('versions', 'main').products.get('SKU-0000001') as { attributes: { description: string } };
-    assert.equal(stored.attributes.description.length, 10, 'the newer version is what the catalog holds');
+    const stored = s.fakeApi.catalog('versions', 'main').products.get('SKU-0000001') as {
+      attributes: { description: string };
+    };
+    assert.equal(
+      stored.attributes.description.length,
+      10,
+      'the newer version is what the catalog holds',
+    );
   });
 
   it('refuses a full feed that would remove most of the catalog, and marks removals of a smaller one', async () => {
@@ -234,13 +320,22 @@ describe('ingesting catalogs through Temporal, the warehouse and the catalog API
     s.fakeApi.setJobDuration([50, 50]);
     try {
       await ingest(input('fullfeed', 'main', hundred, { mode: 'full' }));
-      const refused = await ingest(input('fullfeed', 'main', thirty, { mode: 'full' })).catch((e: unknown) => e);
+      const refused = await ingest(input('fullfeed', 'main', thirty, { mode: 'full' })).catch(
+        (e: unknown) => e,
+      );
       assert.ok(refused instanceof WorkflowFailedError);
-      assert.match(refused.cause!.message, /30 products but the catalog has 100: it would remove more than half/);
+      assert.match(
+        refused.cause!.message,
+        /30 products but the catalog has 100: it would remove more than half/,
+      );
 
-      const smaller = await ingest(input('fullfeed', 'main', sixty, { mode: 'full', allowShrink: false }));
+      const smaller = await ingest(
+        input('fullfeed', 'main', sixty, { mode: 'full', allowShrink: false }),
+      );
       assert.equal(smaller.stage.removed, 40);
-      const live = await s.pool.query(`SELECT count(*)::int AS n FROM products WHERE tenant = 'fullfeed' AND removed_at IS NULL`);
+      const live = await s.pool.query(
+        `SELECT count(*)::int AS n FROM products WHERE tenant = 'fullfeed' AND removed_at IS NULL`,
+      );
       assert.equal(live.rows[0].n, 60);
     } finally {
       s.fakeApi.setJobDuration([200, 800]);
@@ -248,18 +343,29 @@ describe('ingesting catalogs through Temporal, the warehouse and the catalog API
   });
 
   it('refuses invalid input at once, naming every problem', async () => {
-    const bad = { ...input('../acme', 'main', join(dir, 'x.json')), batching: { maxProducts: 0 }, source: { kind: 'fil', path: 'x' } };
+    const bad = {
+      ...input('../acme', 'main', join(dir, 'x.json')),
+      batching: { maxProducts: 0 },
+      source: { kind: 'fil', path: 'x' },
+    };
     const err = await ingest(bad as unknown as IngestCatalogInput).catch((e: unknown) => e);
     assert.ok(err instanceof WorkflowFailedError);
-    assert.match(err.cause!.message, /^invalid ingestCatalog input: tenant: .*source.kind: .*batching.maxProducts: /);
+    assert.match(
+      err.cause!.message,
+      /^invalid ingestCatalog input: tenant: .*source.kind: .*batching.maxProducts: /,
+    );
   });
 
   it('fails at once, naming the file, when the source does not exist', async () => {
-    const err = await ingest(input('missing', 'main', join(dir, 'no-such-file.json'))).catch((e: unknown) => e);
+    const err = await ingest(input('missing', 'main', join(dir, 'no-such-file.json'))).catch(
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof WorkflowFailedError);
     assert.match(err.cause!.message, /cannot read source file .*no-such-file\.json: ENOENT/);
     const history = await s.env.client.workflow.getHandle(workflowIdOf('missing')).fetchHistory();
-    const attempts = history.events!.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+    const attempts = history
+      .events!.filter((e) => e.activityTaskStartedEventAttributes)
+      .map((e) => e.activityTaskStartedEventAttributes!.attempt);
     assert.deepEqual(attempts.slice(0, 1), [1], 'not retried');
   });
 
@@ -271,7 +377,10 @@ describe('ingesting catalogs through Temporal, the warehouse and the catalog API
     for (const duration of [300, 6_000]) {
       s.fakeApi.setJobDuration([duration, duration]);
       const workflowId = `history-${duration}-${randomUUID()}`;
-      const summary = await ingest(input('history', `c${duration}`, path, { requestIndexRebuild: false }), workflowId);
+      const summary = await ingest(
+        input('history', `c${duration}`, path, { requestIndexRebuild: false }),
+        workflowId,
+      );
       polls.push(summary.polls);
       const history = await s.env.client.workflow.getHandle(workflowId).fetchHistory();
       lengths.push(history.events!.length);
@@ -303,7 +412,9 @@ describe('ingesting catalogs through Temporal, the warehouse and the catalog API
     const path = join(dir, 'resume.jsonl');
     await generateCatalog(path, 300);
     const { stageSource } = activities();
-    const env = new MockActivityEnvironment({ heartbeatDetails: { position: 100, recordsRead: 100, rejected: 0 } });
+    const env = new MockActivityEnvironment({
+      heartbeatDetails: { position: 100, recordsRead: 100, rejected: 0 },
+    });
     const ingestionId = `resume-${randomUUID()}`;
     const summary: StageSummary = await env.run(stageSource, {
       ingestionId,
@@ -319,18 +430,27 @@ describe('ingesting catalogs through Temporal, the warehouse and the catalog API
       allowShrink: false,
     });
     assert.equal(summary.recordsRead, 300);
-    const staged = await s.pool.query(`SELECT min(position)::int AS first, count(*)::int AS n FROM ingestion_items WHERE ingestion_id = $1`, [ingestionId]);
+    const staged = await s.pool.query(
+      `SELECT min(position)::int AS first, count(*)::int AS n FROM ingestion_items WHERE ingestion_id = $1`,
+      [ingestionId],
+    );
     assert.deepEqual(staged.rows[0], { first: 101, n: 200 });
   });
 
-  it('keeps the API key out of history and logs, and product data out of history', { skip: needsCatalogs }, async () => {
-    for (const workflowId of summaries.keys()) {
-      const history = JSON.stringify(await s.env.client.workflow.getHandle(workflowId).fetchHistory());
-      assert.ok(!history.includes(TEST_API_KEY), `key found in the history of ${workflowId}`);
-      assert.ok(!history.includes('Durable, well reviewed'), 'product text found in history');
-      assert.ok(history.length < 200_000, `${workflowId} history is ${history.length} bytes`);
-    }
-    assert.ok(s.logLines.length > 0);
-    assert.ok(!s.logLines.some((l) => l.includes(TEST_API_KEY)));
-  });
+  it(
+    'keeps the API key out of history and logs, and product data out of history',
+    { skip: needsCatalogs },
+    async () => {
+      for (const workflowId of summaries.keys()) {
+        const history = JSON.stringify(
+          await s.env.client.workflow.getHandle(workflowId).fetchHistory(),
+        );
+        assert.ok(!history.includes(TEST_API_KEY), `key found in the history of ${workflowId}`);
+        assert.ok(!history.includes('Durable, well reviewed'), 'product text found in history');
+        assert.ok(history.length < 200_000, `${workflowId} history is ${history.length} bytes`);
+      }
+      assert.ok(s.logLines.length > 0);
+      assert.ok(!s.logLines.some((l) => l.includes(TEST_API_KEY)));
+    },
+  );
 });

@@ -9,7 +9,11 @@ import { catalogFile, needsCatalogs } from './helpers/catalogs';
 
 async function firstJsonLines(name: string, n: number): Promise<unknown[]> {
   const text = await readFile(catalogFile(name), 'utf8');
-  return text.split('\n').filter(Boolean).slice(0, n).map((l) => JSON.parse(l));
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .slice(0, n)
+    .map((l) => JSON.parse(l));
 }
 
 async function mapped(record: unknown, preset?: string) {
@@ -19,7 +23,9 @@ async function mapped(record: unknown, preset?: string) {
 
 describe('presets on the real catalogs', { skip: needsCatalogs }, () => {
   it('derives the Best Buy SKU from the image file name', async () => {
-    const records = JSON.parse(await readFile(catalogFile('bestbuy_typesense_ecommerce.json'), 'utf8'));
+    const records = JSON.parse(
+      await readFile(catalogFile('bestbuy_typesense_ecommerce.json'), 'utf8'),
+    );
     assert.equal(detectPreset(records[0]), 'bestbuy');
     const result = await mapped(records[0]);
     assert.ok(result.ok);
@@ -28,12 +34,22 @@ describe('presets on the real catalogs', { skip: needsCatalogs }, () => {
     assert.deepEqual(result.product.categories, [records[0].categories], 'one path, root first');
     const paths = JSON.parse(toAddOperation(result.product)).value.attributes.category_paths;
     assert.equal(paths.length, 1);
-    assert.deepEqual(paths[0].map((c: { name: string }) => c.name), records[0].categories);
-    assert.equal(paths[0][1].id, `${paths[0][0].id}/${paths[0][1].id.split('/')[1]}`, 'ids carry their ancestors');
+    assert.deepEqual(
+      paths[0].map((c: { name: string }) => c.name),
+      records[0].categories,
+    );
+    assert.equal(
+      paths[0][1].id,
+      `${paths[0][0].id}/${paths[0][1].id.split('/')[1]}`,
+      'ids carry their ancestors',
+    );
   });
 
   it('turns Google Retail string prices into numbers with their currency', async () => {
-    const [record] = (await firstJsonLines('googlemerchstore_retail_api_products.jsonl', 1)) as Record<string, any>[];
+    const [record] = (await firstJsonLines(
+      'googlemerchstore_retail_api_products.jsonl',
+      1,
+    )) as Record<string, any>[];
     assert.equal(detectPreset(record), 'google-retail');
     const result = await mapped(record);
     assert.ok(result.ok);
@@ -42,7 +58,10 @@ describe('presets on the real catalogs', { skip: needsCatalogs }, () => {
   });
 
   it("rejects Google's invalid availability with the field and the allowed values", async () => {
-    const records = await firstJsonLines('feed_samples/googlemerchstore_retail_api_products_some_invalid.jsonl', 3);
+    const records = await firstJsonLines(
+      'feed_samples/googlemerchstore_retail_api_products_some_invalid.jsonl',
+      3,
+    );
     const results = await Promise.all(records.map((r) => mapped(r, 'google-retail')));
     const rejected = results.filter((r) => !r.ok);
     assert.equal(rejected.length, 1);
@@ -52,7 +71,10 @@ describe('presets on the real catalogs', { skip: needsCatalogs }, () => {
   });
 
   it('keeps Bloomreach feed attributes and variants as they are', async () => {
-    const [record] = (await firstJsonLines('feed_samples/bloomreach_pacifichome_mini_en.jsonl', 1)) as Record<string, any>[];
+    const [record] = (await firstJsonLines(
+      'feed_samples/bloomreach_pacifichome_mini_en.jsonl',
+      1,
+    )) as Record<string, any>[];
     const result = await mapped(record);
     assert.ok(result.ok);
     const op = JSON.parse(toAddOperation(result.product));
@@ -65,7 +87,13 @@ describe('presets on the real catalogs', { skip: needsCatalogs }, () => {
 describe('mapping rules', () => {
   it('reads Merchant "amount CURRENCY" prices and splits category paths', async () => {
     const result = await mapped(
-      { id: 'dz1', title: 'Tee', price: '105.29 USD', link: 'https://example.com/t', product_type: 'Apparel > Tops' },
+      {
+        id: 'dz1',
+        title: 'Tee',
+        price: '105.29 USD',
+        link: 'https://example.com/t',
+        product_type: 'Apparel > Tops',
+      },
       'google-merchant',
     );
     assert.ok(result.ok);
@@ -94,7 +122,10 @@ describe('mapping rules', () => {
   });
 
   it('lists every problem of a bad record, by field', async () => {
-    const result = await mapped({ id: 'has space', title: '', price: -3, url: 'not a url' }, 'generic');
+    const result = await mapped(
+      { id: 'has space', title: '', price: -3, url: 'not a url' },
+      'generic',
+    );
     assert.ok(!result.ok);
     assert.deepEqual(result.issues.map((i) => i.path).sort(), ['id', 'price', 'title', 'url']);
   });

@@ -48,20 +48,29 @@ describe('the streaming JSON array splitter', () => {
     const s = new JsonArraySplitter();
     const text = '[{"a":"x]},\\"y"},{"b":[1,2,{"c":"}"}]}, "plain", 42 ]';
     const parts = [...text].flatMap((ch) => s.push(ch));
-    assert.deepEqual(parts.map((p) => JSON.parse(p)), [{ a: 'x]},"y' }, { b: [1, 2, { c: '}' }] }, 'plain', 42]);
+    assert.deepEqual(
+      parts.map((p) => JSON.parse(p)),
+      [{ a: 'x]},"y' }, { b: [1, 2, { c: '}' }] }, 'plain', 42],
+    );
     assert.equal(s.complete, true);
   });
 
   it('finds the records array inside a wrapper object such as Shopify products.json', () => {
     const s = new JsonArraySplitter();
     const parts = s.push('{"meta":{"page":1},"products":[{"id":1},{"id":2}],"next":null}');
-    assert.deepEqual(parts.map((p) => JSON.parse(p)), [{ id: 1 }, { id: 2 }]);
+    assert.deepEqual(
+      parts.map((p) => JSON.parse(p)),
+      [{ id: 1 }, { id: 2 }],
+    );
   });
 });
 
 describe('bad input', () => {
   it('keeps a malformed element as a rejected record and reads on', async () => {
-    const path = await file('bad-element.json', '[{"id":"a","title":"A"},{"id":"b",title:"B"},{"id":"c","title":"C"}]');
+    const path = await file(
+      'bad-element.json',
+      '[{"id":"a","title":"A"},{"id":"b",title:"B"},{"id":"c","title":"C"}]',
+    );
     const records = await readAll(path);
     assert.equal(records.length, 3);
     assert.ok('record' in records[0]!);
@@ -81,14 +90,20 @@ describe('bad input', () => {
   it('refuses XML and binary files with a clear reason', async () => {
     const xml = await file('feed.xml', '<?xml version="1.0"?><rss></rss>');
     await assert.rejects(readAll(xml), /looks like XML/);
-    const bin = await file('garbage.dat', Buffer.from(Array.from({ length: 2048 }, (_, i) => (i * 7919) % 256)).toString('latin1'));
+    const bin = await file(
+      'garbage.dat',
+      Buffer.from(Array.from({ length: 2048 }, (_, i) => (i * 7919) % 256)).toString('latin1'),
+    );
     await assert.rejects(readAll(bin), /binary/);
   });
 
   it('names the line of a bad JSON Lines record', async () => {
     const path = await file('bad.jsonl', '{"id":"a"}\n\nnot json\n{"id":"b"}\n');
     const records = await readAll(path);
-    assert.deepEqual(records.map((r) => r.position), [1, 3, 4]);
+    assert.deepEqual(
+      records.map((r) => r.position),
+      [1, 3, 4],
+    );
     assert.ok('error' in records[1]!);
   });
 
@@ -108,7 +123,10 @@ describe('bad input', () => {
 
 describe('CSV and TSV', () => {
   it('reads quoted fields with commas and newlines, and strips the g: prefix of Merchant columns', async () => {
-    const path = await file('feed.csv', 'g:id,title,g:price\nA1,"Lamp, brass",12.50 USD\nA2,"Two\nlines",3 USD\n');
+    const path = await file(
+      'feed.csv',
+      'g:id,title,g:price\nA1,"Lamp, brass",12.50 USD\nA2,"Two\nlines",3 USD\n',
+    );
     const records = await readAll(path);
     assert.deepEqual(
       records.map((r) => (r as { record: unknown }).record),

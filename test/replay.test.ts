@@ -21,7 +21,9 @@ async function histories() {
 }
 
 /** The workflow id the recorded run had, from its first event. */
-function workflowIdOf(history: { events?: { workflowExecutionStartedEventAttributes?: Record<string, any> }[] }) {
+function workflowIdOf(history: {
+  events?: { workflowExecutionStartedEventAttributes?: Record<string, any> }[];
+}) {
   const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
   return started?.workflowId as string | undefined;
 }
@@ -29,7 +31,9 @@ function workflowIdOf(history: { events?: { workflowExecutionStartedEventAttribu
 async function replayAll(workflowsPath: string) {
   const results: { workflowId: string; error?: Error }[] = [];
   for await (const r of Worker.runReplayHistories({ workflowsPath }, await histories())) {
-    results.push(r.error ? { workflowId: r.workflowId, error: r.error } : { workflowId: r.workflowId });
+    results.push(
+      r.error ? { workflowId: r.workflowId, error: r.error } : { workflowId: r.workflowId },
+    );
   }
   return results;
 }
@@ -40,14 +44,16 @@ describe('replaying recorded workflow histories', () => {
   it('replays every recorded history against the current workflows', async () => {
     const results = await replayAll(require.resolve('../workflows'));
     assert.equal(results.length, 6);
-    for (const r of results) assert.equal(r.error, undefined, `${r.workflowId}: ${r.error?.message}`);
+    for (const r of results)
+      assert.equal(r.error, undefined, `${r.workflowId}: ${r.error?.message}`);
   });
 
   it('fails replay when a workflow changes without being versioned', async () => {
     const results = await replayAll(require.resolve('./fixtures/changed-workflows'));
     const ingest = results.filter((r) => r.workflowId.startsWith('ingest-'));
     assert.equal(ingest.length, 2);
-    for (const r of ingest) assert.ok(r.error instanceof DeterminismViolationError, `${r.workflowId} replayed cleanly`);
+    for (const r of ingest)
+      assert.ok(r.error instanceof DeterminismViolationError, `${r.workflowId} replayed cleanly`);
     const others = results.filter((r) => !r.workflowId.startsWith('ingest-'));
     for (const r of others) assert.equal(r.error, undefined, r.workflowId);
   });

@@ -11,7 +11,9 @@ describe('a worker killed in the middle of a backfill', () => {
 
   before(async () => {
     s = await startTestStack({ worker: false, fakeApi: { jobDurationMs: [50, 200] } });
-    shopify = await new FakeShopify({ crash: { token: 'shpat_crash', products: 20_000, bucketSize: 40, leakPerSecond: 10 } }).start();
+    shopify = await new FakeShopify({
+      crash: { token: 'shpat_crash', products: 20_000, bucketSize: 40, leakPerSecond: 10 },
+    }).start();
   });
   after(async () => {
     await shopify.stop();
@@ -28,7 +30,13 @@ describe('a worker killed in the middle of a backfill', () => {
         {
           tenant: 'crash',
           catalog: 'main',
-          source: { kind: 'shopify', baseUrl: shopify.shopUrl('crash'), keyRef: 'shopa', bucketSize: 40, leakPerSecond: 10 },
+          source: {
+            kind: 'shopify',
+            baseUrl: shopify.shopUrl('crash'),
+            keyRef: 'shopa',
+            bucketSize: 40,
+            leakPerSecond: 10,
+          },
           mode: 'backfill',
           pageSize: 100,
           segmentRecords: 5_000,
@@ -45,15 +53,22 @@ describe('a worker killed in the middle of a backfill', () => {
       const summary = (await handle.result()) as SyncSummary;
       assert.equal(summary.records, 20_000);
 
-      const rows = await s.pool.query(`SELECT count(*)::int AS n FROM products WHERE tenant = 'crash'`);
+      const rows = await s.pool.query(
+        `SELECT count(*)::int AS n FROM products WHERE tenant = 'crash'`,
+      );
       assert.equal(rows.rows[0].n, 20_000);
-      const sent = [...s.fakeApi.jobs.values()].filter((j) => j.accountId === 'crash' && j.outcome === 'success').flatMap((j) => j.productIds);
+      const sent = [...s.fakeApi.jobs.values()]
+        .filter((j) => j.accountId === 'crash' && j.outcome === 'success')
+        .flatMap((j) => j.productIds);
       assert.equal(sent.length, 20_000, 'each product sent once');
       assert.equal(new Set(sent).size, 20_000);
 
       const stats = shopify.stats('crash');
       assert.equal(stats.throttled, 0);
-      assert.ok(stats.requests - 200 <= 2, `${stats.requests - 200} pages read again after the crash`);
+      assert.ok(
+        stats.requests - 200 <= 2,
+        `${stats.requests - 200} pages read again after the crash`,
+      );
     } finally {
       await stopWorkerProcess(second);
     }

@@ -41,14 +41,34 @@ describe('syncing products from rate-limited source APIs', () => {
 
   /** Every product id the catalog API accepted for a tenant's account, repeats kept. */
   function delivered(account: string): string[] {
-    return [...s.fakeApi.jobs.values()].filter((j) => j.accountId === account && j.outcome === 'success').flatMap((j) => j.productIds);
+    return [...s.fakeApi.jobs.values()]
+      .filter((j) => j.accountId === account && j.outcome === 'success')
+      .flatMap((j) => j.productIds);
   }
 
   it('backfills 100,000 Shopify products, each exactly once in the warehouse and the catalog API', async () => {
-    shopify.addShop('big', { token: TOKENS.shopa, products: 100_000, bucketSize: 400, leakPerSecond: 20 });
-    const source: ApiSource = { kind: 'shopify', baseUrl: shopify.shopUrl('big'), keyRef: 'shopa', bucketSize: 400, leakPerSecond: 20 };
+    shopify.addShop('big', {
+      token: TOKENS.shopa,
+      products: 100_000,
+      bucketSize: 400,
+      leakPerSecond: 20,
+    });
+    const source: ApiSource = {
+      kind: 'shopify',
+      baseUrl: shopify.shopUrl('big'),
+      keyRef: 'shopa',
+      bucketSize: 400,
+      leakPerSecond: 20,
+    };
     const started = Date.now();
-    const summary = await sync({ tenant: 'big', catalog: 'main', source, mode: 'backfill', segmentRecords: 25_000, segmentsPerRun: 2 });
+    const summary = await sync({
+      tenant: 'big',
+      catalog: 'main',
+      source,
+      mode: 'backfill',
+      segmentRecords: 25_000,
+      segmentsPerRun: 2,
+    });
     const wallMs = Date.now() - started;
 
     const ids = await warehouseIds('big');
@@ -67,43 +87,88 @@ describe('syncing products from rate-limited source APIs', () => {
   });
 
   it('paces calls with the shared limiter so a small bucket answers no 429', async () => {
-    shopify.addShop('small', { token: TOKENS.shopb, products: 3_000, bucketSize: 5, leakPerSecond: 4 });
-    const source: ApiSource = { kind: 'shopify', baseUrl: shopify.shopUrl('small'), keyRef: 'shopb', bucketSize: 5, leakPerSecond: 4 };
-    const summary = await sync({ tenant: 'small', catalog: 'main', source, mode: 'backfill', pageSize: 100 });
+    shopify.addShop('small', {
+      token: TOKENS.shopb,
+      products: 3_000,
+      bucketSize: 5,
+      leakPerSecond: 4,
+    });
+    const source: ApiSource = {
+      kind: 'shopify',
+      baseUrl: shopify.shopUrl('small'),
+      keyRef: 'shopb',
+      bucketSize: 5,
+      leakPerSecond: 4,
+    };
+    const summary = await sync({
+      tenant: 'small',
+      catalog: 'main',
+      source,
+      mode: 'backfill',
+      pageSize: 100,
+    });
     assert.equal(summary.records, 3_000);
     assert.deepEqual(shopify.stats('small'), { requests: 30, throttled: 0 });
   });
 
   it('picks up exactly the changed and new records in an incremental run', async () => {
-    const source: ApiSource = { kind: 'shopify', baseUrl: shopify.shopUrl('small'), keyRef: 'shopb', bucketSize: 5, leakPerSecond: 4 };
+    const source: ApiSource = {
+      kind: 'shopify',
+      baseUrl: shopify.shopUrl('small'),
+      keyRef: 'shopb',
+      bucketSize: 5,
+      leakPerSecond: 4,
+    };
     const all = [...shopify.shops.get('small')!.products.keys()];
     const changed = all.filter((_, i) => i % 81 === 0);
     shopify.updateProducts('small', changed);
     const created = shopify.createProducts('small', 5);
 
-    const summary = await sync({ tenant: 'small', catalog: 'main', source, mode: 'incremental', overlapMs: 0 });
+    const summary = await sync({
+      tenant: 'small',
+      catalog: 'main',
+      source,
+      mode: 'incremental',
+      overlapMs: 0,
+    });
     assert.equal(summary.records, changed.length + created.length);
     const rows = await s.pool.query(
       `SELECT product_id FROM products WHERE tenant = 'small' AND last_ingestion_id LIKE $1 ORDER BY product_id`,
       [`${summary.syncId}%`],
     );
-    assert.deepEqual(rows.rows.map((r) => r.product_id), [...changed, ...created].map(String).sort());
+    assert.deepEqual(
+      rows.rows.map((r) => r.product_id),
+      [...changed, ...created].map(String).sort(),
+    );
     assert.equal((await warehouseIds('small')).length, 3_005);
   });
 
   it('fails fast with a clear error when the paging cursor loops', async () => {
     shopify.addShop('loop', { token: TOKENS.shopa, products: 600 });
     shopify.setLoopCursor('loop', true);
-    const source: ApiSource = { kind: 'shopify', baseUrl: shopify.shopUrl('loop'), keyRef: 'shopa' };
-    const err = await sync({ tenant: 'loop', catalog: 'main', source, mode: 'backfill' }).catch((e: unknown) => e);
+    const source: ApiSource = {
+      kind: 'shopify',
+      baseUrl: shopify.shopUrl('loop'),
+      keyRef: 'shopa',
+    };
+    const err = await sync({ tenant: 'loop', catalog: 'main', source, mode: 'backfill' }).catch(
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof WorkflowFailedError);
-    assert.match(String((err.cause?.cause as Error | undefined)?.message ?? err.cause?.message), /same cursor/);
+    assert.match(
+      String((err.cause?.cause as Error | undefined)?.message ?? err.cause?.message),
+      /same cursor/,
+    );
     assert.ok(shopify.stats('loop').requests <= 3, `${shopify.stats('loop').requests} requests`);
   });
 
   it('runs incremental syncs from a Temporal Schedule that never overlaps, and can be paused, triggered and deleted', async () => {
     shopify.addShop('scheduled', { token: TOKENS.shopa, products: 120 });
-    const source: ApiSource = { kind: 'shopify', baseUrl: shopify.shopUrl('scheduled'), keyRef: 'shopa' };
+    const source: ApiSource = {
+      kind: 'shopify',
+      baseUrl: shopify.shopUrl('scheduled'),
+      keyRef: 'shopa',
+    };
     const id = await createSyncSchedule(s.env.client, {
       tenant: 'scheduled',
       catalog: 'main',
@@ -117,11 +182,16 @@ describe('syncing products from rate-limited source APIs', () => {
     const described = await handle.describe();
     assert.equal(described.policies.overlap, ScheduleOverlapPolicy.SKIP);
     assert.equal(described.policies.catchupWindow, 600_000);
-    assert.deepEqual((await listSyncSchedules(s.env.client, 'scheduled')).map((x) => x.scheduleId), [id]);
+    assert.deepEqual(
+      (await listSyncSchedules(s.env.client, 'scheduled')).map((x) => x.scheduleId),
+      [id],
+    );
 
     await handle.trigger();
-    const watermark = async () => (await s.pool.query(`SELECT value FROM watermarks WHERE tenant = 'scheduled'`)).rowCount;
-    for (let i = 0; i < 150 && (await watermark()) === 0; i++) await new Promise((r) => setTimeout(r, 200));
+    const watermark = async () =>
+      (await s.pool.query(`SELECT value FROM watermarks WHERE tenant = 'scheduled'`)).rowCount;
+    for (let i = 0; i < 150 && (await watermark()) === 0; i++)
+      await new Promise((r) => setTimeout(r, 200));
     assert.equal(await watermark(), 1, 'the scheduled sync finished and moved the watermark');
     assert.equal((await warehouseIds('scheduled')).length, 120);
     const runs = (await handle.describe()).info.recentActions;
@@ -135,9 +205,25 @@ describe('syncing products from rate-limited source APIs', () => {
   });
 
   it('waits for an exhausted daily quota and resumes where it stopped', async () => {
-    salesforce.addOrg('quota', { token: TOKENS.sforg, products: 1_000, dailyLimit: 3, quotaWindowMs: 3_000 });
-    const source: ApiSource = { kind: 'salesforce', baseUrl: salesforce.orgUrl('quota'), keyRef: 'sforg', quotaRetryMs: 1_500 };
-    const summary = await sync({ tenant: 'quota', catalog: 'main', source, mode: 'backfill', pageSize: 200 });
+    salesforce.addOrg('quota', {
+      token: TOKENS.sforg,
+      products: 1_000,
+      dailyLimit: 3,
+      quotaWindowMs: 3_000,
+    });
+    const source: ApiSource = {
+      kind: 'salesforce',
+      baseUrl: salesforce.orgUrl('quota'),
+      keyRef: 'sforg',
+      quotaRetryMs: 1_500,
+    };
+    const summary = await sync({
+      tenant: 'quota',
+      catalog: 'main',
+      source,
+      mode: 'backfill',
+      pageSize: 200,
+    });
 
     assert.equal(summary.records, 1_000);
     assert.equal(summary.pages, 5);

@@ -39,7 +39,8 @@ const DEFAULT_RETRY_AFTER_FAILURE_MS = 10 * 60_000;
  */
 export async function indexRebuild(input: IndexRebuildInput): Promise<void> {
   const minIntervalMs = input.minIntervalMs ?? DEFAULT_REBUILD_INTERVAL_MS;
-  const retryAfterFailureMs = input.retryAfterFailureMs ?? Math.min(minIntervalMs, DEFAULT_RETRY_AFTER_FAILURE_MS);
+  const retryAfterFailureMs =
+    input.retryAfterFailureMs ?? Math.min(minIntervalMs, DEFAULT_RETRY_AFTER_FAILURE_MS);
   const { awaitJob } = proxyActivities<Activities>(
     pollOptions(input.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, DEFAULT_JOB_TIMEOUT_MS),
   );
@@ -63,7 +64,8 @@ export async function indexRebuild(input: IndexRebuildInput): Promise<void> {
   }));
 
   const rebuildsPerRun = input.rebuildsPerRun ?? DEFAULT_REBUILDS_PER_RUN;
-  const timeForNewRun = () => workflowInfo().continueAsNewSuggested || rebuildsThisRun >= rebuildsPerRun;
+  const timeForNewRun = () =>
+    workflowInfo().continueAsNewSuggested || rebuildsThisRun >= rebuildsPerRun;
 
   for (;;) {
     await condition(() => pending.length > 0 || timeForNewRun());
@@ -85,7 +87,9 @@ export async function indexRebuild(input: IndexRebuildInput): Promise<void> {
       nextEarliestAt = startedAt + minIntervalMs;
     } else {
       // Failed requests are not lost: they go back in line for the next attempt.
-      pending.unshift(...covered.filter((c) => !pending.some((p) => p.ingestionId === c.ingestionId)));
+      pending.unshift(
+        ...covered.filter((c) => !pending.some((p) => p.ingestionId === c.ingestionId)),
+      );
       nextEarliestAt = Date.now() + retryAfterFailureMs;
     }
   }

@@ -43,16 +43,27 @@ interface BatchFailure {
  */
 export async function ingestCatalog(input: IngestCatalogInput): Promise<IngestSummary> {
   const invalid = checkIngestInput(input);
-  if (invalid) throw ApplicationFailure.nonRetryable(`invalid ingestCatalog input: ${invalid}`, 'InvalidInput');
+  if (invalid)
+    throw ApplicationFailure.nonRetryable(
+      `invalid ingestCatalog input: ${invalid}`,
+      'InvalidInput',
+    );
   const info = workflowInfo();
   // Records a source pull staged keep the pull's id; a file gets this run's id.
-  const ingestionId = input.source.kind === 'staged' ? input.source.ingestionId : info.firstExecutionRunId;
+  const ingestionId =
+    input.source.kind === 'staged' ? input.source.ingestionId : info.firstExecutionRunId;
   const started = Date.now();
   const mode = input.mode ?? 'delta';
   // Without an explicit account each tenant gets its own, so tenants never share a catalog.
   const account = input.catalogApi?.account ?? input.tenant;
   const keyRef = input.catalogApi?.keyRef ?? 'default';
-  const progress: IngestProgress = { phase: 'staging', batches: 0, submitted: 0, finished: 0, failed: 0 };
+  const progress: IngestProgress = {
+    phase: 'staging',
+    batches: 0,
+    submitted: 0,
+    finished: 0,
+    failed: 0,
+  };
   setHandler(progressQuery, () => progress);
 
   const stage = await stageSource({
@@ -62,8 +73,12 @@ export async function ingestCatalog(input: IngestCatalogInput): Promise<IngestSu
     catalog: input.catalog,
     source: input.source,
     mode,
-    maxProducts: mode === 'full' ? Number.MAX_SAFE_INTEGER : (input.batching?.maxProducts ?? DEFAULT_MAX_BATCH_PRODUCTS),
-    maxBytes: mode === 'full' ? FULL_FEED_MAX_BYTES : (input.batching?.maxBytes ?? DEFAULT_MAX_BATCH_BYTES),
+    maxProducts:
+      mode === 'full'
+        ? Number.MAX_SAFE_INTEGER
+        : (input.batching?.maxProducts ?? DEFAULT_MAX_BATCH_PRODUCTS),
+    maxBytes:
+      mode === 'full' ? FULL_FEED_MAX_BYTES : (input.batching?.maxBytes ?? DEFAULT_MAX_BATCH_BYTES),
     keyRef,
     maxRejectedShare: input.maxRejectedShare ?? 0.5,
     allowShrink: input.allowShrink ?? false,
@@ -78,7 +93,10 @@ export async function ingestCatalog(input: IngestCatalogInput): Promise<IngestSu
   progress.batches = stage.batches;
 
   const { awaitJob } = proxyActivities<Activities>(
-    pollOptions(input.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, input.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS),
+    pollOptions(
+      input.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS,
+      input.jobTimeoutMs ?? DEFAULT_JOB_TIMEOUT_MS,
+    ),
   );
   const jobs: IngestSummary['jobs'] = [];
   const failures: BatchFailure[] = [];
@@ -92,7 +110,15 @@ export async function ingestCatalog(input: IngestCatalogInput): Promise<IngestSu
 
     let jobId: string;
     try {
-      ({ jobId } = await submitBatch({ ingestionId, tenant: input.tenant, catalog: input.catalog, seq, mode, account, keyRef }));
+      ({ jobId } = await submitBatch({
+        ingestionId,
+        tenant: input.tenant,
+        catalog: input.catalog,
+        seq,
+        mode,
+        account,
+        keyRef,
+      }));
     } catch (err) {
       failures.push({ seq, reason: `could not be submitted: ${causeMessage(err)}` });
       break;
@@ -105,7 +131,11 @@ export async function ingestCatalog(input: IngestCatalogInput): Promise<IngestSu
         .then((outcome: JobOutcome) => {
           jobs.push({ seq: batchSeq, jobId, state: outcome.rawStatus, polls: outcome.polls });
           if (outcome.state !== 'success') {
-            failures.push({ seq: batchSeq, jobId, reason: `ended ${outcome.rawStatus}${outcome.message ? `: ${outcome.message}` : ''}` });
+            failures.push({
+              seq: batchSeq,
+              jobId,
+              reason: `ended ${outcome.rawStatus}${outcome.message ? `: ${outcome.message}` : ''}`,
+            });
           }
         })
         .catch((err: unknown) => {
@@ -160,7 +190,9 @@ export async function ingestCatalog(input: IngestCatalogInput): Promise<IngestSu
 
 function describeFailures(failures: BatchFailure[]): string {
   const sorted = [...failures].sort((a, b) => a.seq - b.seq);
-  const parts = sorted.map((f) => `batch ${f.seq}${f.jobId ? ` (job ${f.jobId})` : ''} ${f.reason}`);
+  const parts = sorted.map(
+    (f) => `batch ${f.seq}${f.jobId ? ` (job ${f.jobId})` : ''} ${f.reason}`,
+  );
   return `ingestion failed, no index rebuild requested: ${parts.join('; ')}`;
 }
 

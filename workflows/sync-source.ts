@@ -24,7 +24,12 @@ const { pullSegment } = proxyActivities<Activities>({
   startToCloseTimeout: '30 minutes',
   // A page takes well under a second; a dead worker's pull is retried 20 s after its last beat.
   heartbeatTimeout: '20s',
-  retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1 minute', maximumAttempts: 10 },
+  retry: {
+    initialInterval: '2s',
+    backoffCoefficient: 2,
+    maximumInterval: '1 minute',
+    maximumAttempts: 10,
+  },
 });
 
 const DEFAULT_OVERLAP_MS = 5 * 60_000;
@@ -42,7 +47,8 @@ const DEFAULT_SEGMENTS_PER_RUN = 20;
  */
 export async function syncSource(input: SyncSourceInput): Promise<SyncSummary> {
   const invalid = checkSyncInput(input);
-  if (invalid) throw ApplicationFailure.nonRetryable(`invalid syncSource input: ${invalid}`, 'InvalidInput');
+  if (invalid)
+    throw ApplicationFailure.nonRetryable(`invalid syncSource input: ${invalid}`, 'InvalidInput');
   const info = workflowInfo();
   const mode = input.mode ?? 'incremental';
   const cp: SyncCheckpoint = input.checkpoint ?? (await firstCheckpoint(input, mode));
@@ -82,7 +88,11 @@ export async function syncSource(input: SyncSourceInput): Promise<SyncSummary> {
     }
   }
 
-  const watermark = await advanceWatermark({ tenant: input.tenant, source: input.source, value: cp.startedAt });
+  const watermark = await advanceWatermark({
+    tenant: input.tenant,
+    source: input.source,
+    value: cp.startedAt,
+  });
   return {
     syncId: cp.syncId,
     tenant: input.tenant,
@@ -99,8 +109,14 @@ export async function syncSource(input: SyncSourceInput): Promise<SyncSummary> {
   };
 }
 
-async function firstCheckpoint(input: SyncSourceInput, mode: 'incremental' | 'backfill'): Promise<SyncCheckpoint> {
-  const watermark = mode === 'backfill' ? null : await readWatermark({ tenant: input.tenant, source: input.source });
+async function firstCheckpoint(
+  input: SyncSourceInput,
+  mode: 'incremental' | 'backfill',
+): Promise<SyncCheckpoint> {
+  const watermark =
+    mode === 'backfill'
+      ? null
+      : await readWatermark({ tenant: input.tenant, source: input.source });
   const overlap = input.overlapMs ?? DEFAULT_OVERLAP_MS;
   const since = watermark === null ? null : new Date(Date.parse(watermark) - overlap).toISOString();
   return {
@@ -117,7 +133,11 @@ async function firstCheckpoint(input: SyncSourceInput, mode: 'incremental' | 'ba
 }
 
 /** Sends one pulled segment through the ingestion: warehouse commit, catalog jobs, index. */
-async function ingestSegment(input: SyncSourceInput, segmentId: string, segment: number): Promise<void> {
+async function ingestSegment(
+  input: SyncSourceInput,
+  segmentId: string,
+  segment: number,
+): Promise<void> {
   await executeChild(ingestCatalog, {
     workflowId: `${workflowInfo().workflowId}/segment-${segment}`,
     args: [

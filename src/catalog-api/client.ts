@@ -60,7 +60,9 @@ function parseJson(body: string, what: string): unknown {
   try {
     return JSON.parse(body);
   } catch {
-    throw new BadAnswerError(`${what}: answer is not JSON (starts with ${JSON.stringify(body.slice(0, 40))})`);
+    throw new BadAnswerError(
+      `${what}: answer is not JSON (starts with ${JSON.stringify(body.slice(0, 40))})`,
+    );
   }
 }
 
@@ -85,7 +87,8 @@ export function parseJobAnswer(body: string, what: string): JobStatus {
   if (startedAt) status.startedAt = startedAt;
   if (stoppedAt) status.stoppedAt = stoppedAt;
   if (job.message) status.message = job.message;
-  if (job.error_code !== null && job.error_code !== undefined) status.errorCode = String(job.error_code);
+  if (job.error_code !== null && job.error_code !== undefined)
+    status.errorCode = String(job.error_code);
   return status;
 }
 
@@ -137,7 +140,10 @@ export class CatalogApiClient {
   }
 
   /** Asks for an index rebuild. Returns the job id. */
-  async startIndex(target: CatalogApiTarget, options: SubmitOptions = {}): Promise<{ jobId: string }> {
+  async startIndex(
+    target: CatalogApiTarget,
+    options: SubmitOptions = {},
+  ): Promise<{ jobId: string }> {
     const endpoint = 'POST /indexes';
     const answer = await this.http.send({
       method: 'POST',

@@ -1,11 +1,25 @@
 /** Job states of the catalog API. `success` is the only good end. */
-export const JOB_STATES = ['creating', 'queued', 'running', 'success', 'failed', 'skipped', 'killed'] as const;
+export const JOB_STATES = [
+  'creating',
+  'queued',
+  'running',
+  'success',
+  'failed',
+  'skipped',
+  'killed',
+] as const;
 export type KnownJobState = (typeof JOB_STATES)[number];
 
 /** A state the client does not know is kept as `unknown` and treated as a failed end. */
 export type JobState = KnownJobState | 'unknown';
 
-const TERMINAL: ReadonlySet<JobState> = new Set(['success', 'failed', 'skipped', 'killed', 'unknown']);
+const TERMINAL: ReadonlySet<JobState> = new Set([
+  'success',
+  'failed',
+  'skipped',
+  'killed',
+  'unknown',
+]);
 
 export function isTerminal(state: JobState): boolean {
   return TERMINAL.has(state);

@@ -50,10 +50,16 @@ export function ingestWorkflowId(tenant: string, catalog: string): string {
 }
 
 /** Starts an ingestion, prints its progress, and resolves with the exit code. */
-export async function runIngestCommand(o: IngestCommandOptions, config: Config, out = process.stdout): Promise<number> {
+export async function runIngestCommand(
+  o: IngestCommandOptions,
+  config: Config,
+  out = process.stdout,
+): Promise<number> {
   const address = config.temporal.address ?? '127.0.0.1:7233';
   const connection = await Connection.connect({ address }).catch((err: unknown) => {
-    throw new Error(`cannot reach Temporal at ${address} (set TEMPORAL_ADDRESS, or start \`npx catalog-ingest worker\`): ${(err as Error).message}`);
+    throw new Error(
+      `cannot reach Temporal at ${address} (set TEMPORAL_ADDRESS, or start \`npx catalog-ingest worker\`): ${(err as Error).message}`,
+    );
   });
   try {
     const client = new Client({ connection, namespace: config.temporal.namespace });
@@ -65,7 +71,9 @@ export async function runIngestCommand(o: IngestCommandOptions, config: Config, 
     });
     out.write(`started ${workflowId}\n`);
     if (!(await hasWorker(client, config.temporal.namespace, config.temporal.taskQueue))) {
-      out.write(`no worker polls task queue "${config.temporal.taskQueue}" yet: start one with \`npx catalog-ingest worker\`\n`);
+      out.write(
+        `no worker polls task queue "${config.temporal.taskQueue}" yet: start one with \`npx catalog-ingest worker\`\n`,
+      );
     }
     if (!o.wait) return 0;
 
@@ -83,7 +91,8 @@ export async function runIngestCommand(o: IngestCommandOptions, config: Config, 
       out.write(formatSummary(summary));
       return 0;
     } catch (err) {
-      const cause = err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : String(err);
+      const cause =
+        err instanceof WorkflowFailedError ? (err.cause?.message ?? err.message) : String(err);
       out.write(`ingestion failed: ${cause}\n`);
       return 1;
     } finally {
@@ -111,7 +120,9 @@ async function describeProgress(handle: WorkflowHandle): Promise<string> {
   );
   if (retrying) {
     const next = retrying.nextAttemptScheduleTime?.seconds;
-    const wait = next ? ` (next try in ${Math.max(0, Math.round(Number(next) - Date.now() / 1000))} s)` : '';
+    const wait = next
+      ? ` (next try in ${Math.max(0, Math.round(Number(next) - Date.now() / 1000))} s)`
+      : '';
     line += `; ${retrying.activityType?.name} attempt ${retrying.attempt}${wait} after: ${retrying.lastFailure!.message}`;
   }
   return line;

@@ -23,13 +23,15 @@ function say(message: string): void {
 
 function positiveInt(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
+  if (!Number.isInteger(n) || n <= 0)
+    throw new InvalidArgumentError('expected a positive whole number');
   return n;
 }
 
 function range(value: string): [number, number] {
   const m = /^(\d+)-(\d+)$/.exec(value);
-  if (!m || Number(m[1]) > Number(m[2])) throw new InvalidArgumentError('expected MIN-MAX in milliseconds, e.g. 30000-300000');
+  if (!m || Number(m[1]) > Number(m[2]))
+    throw new InvalidArgumentError('expected MIN-MAX in milliseconds, e.g. 30000-300000');
   return [Number(m[1]), Number(m[2])];
 }
 
@@ -38,7 +40,13 @@ function fileLogger(config: Config) {
   const dir = resolve(PROJECT_ROOT, '.data/logs');
   mkdirSync(dir, { recursive: true });
   const file = resolve(dir, 'catalog-ingest.log');
-  return { file, logger: createLogger({ level: config.log.level, destination: pino.destination({ dest: file, sync: false }) }) };
+  return {
+    file,
+    logger: createLogger({
+      level: config.log.level,
+      destination: pino.destination({ dest: file, sync: false }),
+    }),
+  };
 }
 
 /** The deepest cause's message: what actually went wrong, under the workflow wrappers. */
@@ -50,12 +58,17 @@ function innermostMessage(err: unknown): string {
 
 function parseSource(value: string, keyRef: string): ApiSource {
   const m = /^(shopify|salesforce):(https?:\/\/.+)$/.exec(value);
-  if (!m) throw new InvalidArgumentError('--source must be shopify:<shop URL> or salesforce:<instance URL>');
+  if (!m)
+    throw new InvalidArgumentError(
+      '--source must be shopify:<shop URL> or salesforce:<instance URL>',
+    );
   return { kind: m[1] as 'shopify' | 'salesforce', baseUrl: m[2]!, keyRef };
 }
 
 async function withClient(config: Config, work: (client: Client) => Promise<void>): Promise<void> {
-  const connection = await Connection.connect({ address: config.temporal.address ?? '127.0.0.1:7233' });
+  const connection = await Connection.connect({
+    address: config.temporal.address ?? '127.0.0.1:7233',
+  });
   try {
     await work(new Client({ connection, namespace: config.temporal.namespace }));
   } finally {
@@ -67,7 +80,9 @@ async function main(argv: string[]): Promise<number> {
   const config = loadConfig();
   let exitCode = 0;
   const program = new Command('catalog-ingest')
-    .description('Product catalogs from files and APIs into a warehouse and a search catalog, on Temporal')
+    .description(
+      'Product catalogs from files and APIs into a warehouse and a search catalog, on Temporal',
+    )
     .showHelpAfterError();
 
   program
@@ -78,17 +93,36 @@ async function main(argv: string[]): Promise<number> {
     .action(async (o: { exit?: boolean; catalogs?: string }) => {
       const { file, logger } = fileLogger(config);
       say(`catalog-ingest demo (structured logs: ${file})`);
-      exitCode = await runDemo(config, logger, { exit: Boolean(o.exit), say, ...(o.catalogs ? { catalogsDir: resolve(o.catalogs) } : {}) });
+      exitCode = await runDemo(config, logger, {
+        exit: Boolean(o.exit),
+        say,
+        ...(o.catalogs ? { catalogsDir: resolve(o.catalogs) } : {}),
+      });
     });
 
   program
     .command('worker')
-    .description('run a worker; starts locally whatever TEMPORAL_ADDRESS, DATABASE_URL and CATALOG_API_BASE_URL leave unset')
-    .option('--fake-job-duration <min-max>', 'job duration range of the in-process fake API, in ms', range, [30_000, 300_000] as [number, number])
+    .description(
+      'run a worker; starts locally whatever TEMPORAL_ADDRESS, DATABASE_URL and CATALOG_API_BASE_URL leave unset',
+    )
+    .option(
+      '--fake-job-duration <min-max>',
+      'job duration range of the in-process fake API, in ms',
+      range,
+      [30_000, 300_000] as [number, number],
+    )
     .action(async (o: { fakeJobDuration: [number, number] }) => {
       const logger = createLogger({ level: config.log.level });
-      const stack = await startStack({ config, logger, say: (m) => logger.info(m), fakeApi: { jobDurationMs: o.fakeJobDuration } });
-      logger.info({ temporal: stack.temporalAddress, taskQueue: config.temporal.taskQueue }, 'worker running');
+      const stack = await startStack({
+        config,
+        logger,
+        say: (m) => logger.info(m),
+        fakeApi: { jobDurationMs: o.fakeJobDuration },
+      });
+      logger.info(
+        { temporal: stack.temporalAddress, taskQueue: config.temporal.taskQueue },
+        'worker running',
+      );
       const stop = () => void stack.shutdown();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
@@ -98,13 +132,22 @@ async function main(argv: string[]): Promise<number> {
 
   program
     .command('ingest')
-    .description('ingest a catalog file (JSON array, JSON Lines, CSV or TSV) through a running worker')
+    .description(
+      'ingest a catalog file (JSON array, JSON Lines, CSV or TSV) through a running worker',
+    )
     .requiredOption('--tenant <tenant>')
     .requiredOption('--catalog <catalog>')
     .requiredOption('--file <path>')
-    .option('--mapping <preset-or-file>', 'bestbuy, shopify, google-retail, google-merchant, bloomreach, meilisearch-ecommerce, dummyjson, generic, or a mapping JSON file (default: detected)')
+    .option(
+      '--mapping <preset-or-file>',
+      'bestbuy, shopify, google-retail, google-merchant, bloomreach, meilisearch-ecommerce, dummyjson, generic, or a mapping JSON file (default: detected)',
+    )
     .addOption(new Option('--format <format>').choices(['json', 'jsonl', 'csv', 'tsv']))
-    .addOption(new Option('--mode <mode>', 'delta PATCHes batches; full replaces the catalog').choices(['delta', 'full']).default('delta'))
+    .addOption(
+      new Option('--mode <mode>', 'delta PATCHes batches; full replaces the catalog')
+        .choices(['delta', 'full'])
+        .default('delta'),
+    )
     .option('--account <account>', 'catalog API account (default: CATALOG_API_ACCOUNT)')
     .option('--key-ref <name>', 'name of the API key the worker resolves (default: default)')
     .option('--poll-interval <ms>', 'job status check interval', positiveInt)
@@ -135,30 +178,58 @@ async function main(argv: string[]): Promise<number> {
     .option('--port <port>', 'port', positiveInt, 8090)
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--key <key...>', 'accepted bearer keys', ['demo-key'])
-    .option('--job-duration <min-max>', 'job duration range in ms', range, [30_000, 300_000] as [number, number])
+    .option('--job-duration <min-max>', 'job duration range in ms', range, [30_000, 300_000] as [
+      number,
+      number,
+    ])
     .option('--failure-rate <share>', 'share of feed jobs that fail', Number, 0)
-    .action(async (o: { port: number; host: string; key: string[]; jobDuration: [number, number]; failureRate: number }) => {
-      const api = await new FakeCatalogApi({
-        port: o.port,
-        host: o.host,
-        apiKeys: o.key,
-        jobDurationMs: o.jobDuration,
-        failureRate: o.failureRate,
-      }).start();
-      say(`fake catalog API at ${api.url} (state: ${api.url.replace(/\/dataconnect.*$/, '')}/_fake/state)`);
-      await new Promise<void>((r) => process.once('SIGINT', () => r()));
-      await api.stop();
-    });
+    .action(
+      async (o: {
+        port: number;
+        host: string;
+        key: string[];
+        jobDuration: [number, number];
+        failureRate: number;
+      }) => {
+        const api = await new FakeCatalogApi({
+          port: o.port,
+          host: o.host,
+          apiKeys: o.key,
+          jobDurationMs: o.jobDuration,
+          failureRate: o.failureRate,
+        }).start();
+        say(
+          `fake catalog API at ${api.url} (state: ${api.url.replace(/\/dataconnect.*$/, '')}/_fake/state)`,
+        );
+        await new Promise<void>((r) => process.once('SIGINT', () => r()));
+        await api.stop();
+      },
+    );
 
   program
     .command('sync')
-    .description('pull a tenant\'s products from a source API through a running worker, and wait for the outcome')
+    .description(
+      "pull a tenant's products from a source API through a running worker, and wait for the outcome",
+    )
     .requiredOption('--tenant <tenant>')
     .requiredOption('--catalog <catalog>')
-    .requiredOption('--source <kind:url>', 'e.g. shopify:https://acme.myshopify.com or salesforce:https://acme.my.salesforce.com')
-    .option('--key-ref <name>', 'name of the source token the worker resolves (CATALOG_API_KEY_<NAME>)', 'default')
-    .addOption(new Option('--mode <mode>').choices(['incremental', 'backfill']).default('incremental'))
-    .option('--bucket-size <n>', 'Shopify bucket size (40 standard, 80 Advanced, 400 Plus)', positiveInt)
+    .requiredOption(
+      '--source <kind:url>',
+      'e.g. shopify:https://acme.myshopify.com or salesforce:https://acme.my.salesforce.com',
+    )
+    .option(
+      '--key-ref <name>',
+      'name of the source token the worker resolves (CATALOG_API_KEY_<NAME>)',
+      'default',
+    )
+    .addOption(
+      new Option('--mode <mode>').choices(['incremental', 'backfill']).default('incremental'),
+    )
+    .option(
+      '--bucket-size <n>',
+      'Shopify bucket size (40 standard, 80 Advanced, 400 Plus)',
+      positiveInt,
+    )
     .option('--leak-per-second <n>', 'Shopify leak rate (2 standard, 4 Advanced, 20 Plus)', Number)
     .option('--per-minute <n>', 'Salesforce requests per minute for this tenant', positiveInt)
     .action(async (o) => {
@@ -176,14 +247,23 @@ async function main(argv: string[]): Promise<number> {
           mode: o.mode,
           pollIntervalMs: config.ingest.pollIntervalMs,
           rebuildIntervalMs: config.ingest.rebuildIntervalMs,
-          catalogApi: { account: config.catalogApi.account ?? o.tenant, keyRef: config.catalogApi.defaultKeyRef },
+          catalogApi: {
+            account: config.catalogApi.account ?? o.tenant,
+            keyRef: config.catalogApi.defaultKeyRef,
+          },
         };
-        const handle = await client.workflow.start('syncSource', { taskQueue: config.temporal.taskQueue, workflowId, args: [input] });
+        const handle = await client.workflow.start('syncSource', {
+          taskQueue: config.temporal.taskQueue,
+          workflowId,
+          args: [input],
+        });
         say(`started ${workflowId}`);
         try {
           const r = (await handle.result()) as SyncSummary;
-          say(`${r.mode} sync of ${r.source} for ${r.tenant}/${r.catalog}: ${r.records} records in ${r.pages} pages, ` +
-            `${r.segments} segments, ${r.throttledWaits} throttled waits, ${r.quotaWaits} quota waits; watermark ${r.watermark}`);
+          say(
+            `${r.mode} sync of ${r.source} for ${r.tenant}/${r.catalog}: ${r.records} records in ${r.pages} pages, ` +
+              `${r.segments} segments, ${r.throttledWaits} throttled waits, ${r.quotaWaits} quota waits; watermark ${r.watermark}`,
+          );
         } catch (err) {
           say(`sync failed: ${innermostMessage(err)}`);
           exitCode = 1;
@@ -198,24 +278,46 @@ async function main(argv: string[]): Promise<number> {
     .option('--port-salesforce <port>', 'port', positiveInt, 8092)
     .option('--products <n>', 'products in each', positiveInt, 5_000)
     .option('--token <token>', 'token both accept', 'demo-source-token')
-    .action(async (o: { portShopify: number; portSalesforce: number; products: number; token: string }) => {
-      const shopify = await new FakeShopify({ demo: { token: o.token, products: o.products } }).start(o.portShopify);
-      const salesforce = await new FakeSalesforce({ demo: { token: o.token, products: o.products } }).start(o.portSalesforce);
-      say(`fake Shopify shop:      ${shopify.shopUrl('demo')}  (X-Shopify-Access-Token: ${o.token.slice(0, 4)}...)`);
-      say(`fake Salesforce org:    ${salesforce.orgUrl('demo')}`);
-      say('Ctrl-C stops them.');
-      await new Promise<void>((r) => process.once('SIGINT', () => r()));
-      await Promise.all([shopify.stop(), salesforce.stop()]);
-    });
+    .action(
+      async (o: {
+        portShopify: number;
+        portSalesforce: number;
+        products: number;
+        token: string;
+      }) => {
+        const shopify = await new FakeShopify({
+          demo: { token: o.token, products: o.products },
+        }).start(o.portShopify);
+        const salesforce = await new FakeSalesforce({
+          demo: { token: o.token, products: o.products },
+        }).start(o.portSalesforce);
+        say(
+          `fake Shopify shop:      ${shopify.shopUrl('demo')}  (X-Shopify-Access-Token: ${o.token.slice(0, 4)}...)`,
+        );
+        say(`fake Salesforce org:    ${salesforce.orgUrl('demo')}`);
+        say('Ctrl-C stops them.');
+        await new Promise<void>((r) => process.once('SIGINT', () => r()));
+        await Promise.all([shopify.stop(), salesforce.stop()]);
+      },
+    );
 
-  const schedule = program.command('schedule').description('Temporal Schedules of incremental source syncs');
+  const schedule = program
+    .command('schedule')
+    .description('Temporal Schedules of incremental source syncs');
   schedule
     .command('create')
     .requiredOption('--tenant <tenant>')
     .requiredOption('--catalog <catalog>')
-    .requiredOption('--source <kind:url>', 'e.g. shopify:https://acme.myshopify.com or salesforce:https://acme.my.salesforce.com')
+    .requiredOption(
+      '--source <kind:url>',
+      'e.g. shopify:https://acme.myshopify.com or salesforce:https://acme.my.salesforce.com',
+    )
     .requiredOption('--every <interval>', 'e.g. 15m, 1h')
-    .option('--key-ref <name>', 'name of the source token the worker resolves (CATALOG_API_KEY_<NAME>)', 'default')
+    .option(
+      '--key-ref <name>',
+      'name of the source token the worker resolves (CATALOG_API_KEY_<NAME>)',
+      'default',
+    )
     .option('--catchup-window <interval>', 'start missed runs within this window', '10m')
     .option('--paused', 'create it paused')
     .option('--account <account>', 'catalog API account')
@@ -231,7 +333,10 @@ async function main(argv: string[]): Promise<number> {
           catchupWindow: o.catchupWindow,
           paused: Boolean(o.paused),
           sync: {
-            catalogApi: { account: o.account ?? config.catalogApi.account ?? o.tenant, keyRef: config.catalogApi.defaultKeyRef },
+            catalogApi: {
+              account: o.account ?? config.catalogApi.account ?? o.tenant,
+              keyRef: config.catalogApi.defaultKeyRef,
+            },
           },
         });
         say(`created schedule ${id} (every ${o.every}, overlapping runs skipped)`);
@@ -244,7 +349,9 @@ async function main(argv: string[]): Promise<number> {
       await withClient(config, async (client) => {
         for (const s of await listSyncSchedules(client, o.tenant)) {
           const next = s.info.nextActionTimes[0]?.toISOString() ?? '-';
-          say(`${s.scheduleId}  ${s.state.paused ? 'paused' : 'active'}  next ${next}  ${s.state.note ?? ''}`);
+          say(
+            `${s.scheduleId}  ${s.state.paused ? 'paused' : 'active'}  next ${next}  ${s.state.note ?? ''}`,
+          );
         }
       });
     });
@@ -284,7 +391,11 @@ async function main(argv: string[]): Promise<number> {
       const pool = createPool(config.warehouse.url, 1);
       try {
         const applied = await migrate(pool);
-        say(applied.length ? `applied migrations ${applied.join(', ')}` : 'warehouse schema is up to date');
+        say(
+          applied.length
+            ? `applied migrations ${applied.join(', ')}`
+            : 'warehouse schema is up to date',
+        );
       } finally {
         await pool.end();
       }

@@ -16,13 +16,23 @@ const RATE_MARGIN = 0.95;
 export function rateLimitOf(source: ApiSource): { capacity: number; perSecond: number } {
   if (source.kind === 'shopify') {
     const size = source.bucketSize ?? 40;
-    return { capacity: Math.max(1, size - 1), perSecond: (source.leakPerSecond ?? 2) * RATE_MARGIN };
+    return {
+      capacity: Math.max(1, size - 1),
+      perSecond: (source.leakPerSecond ?? 2) * RATE_MARGIN,
+    };
   }
   const perMinute = source.perMinute ?? 200;
-  return { capacity: Math.max(1, Math.floor(perMinute / 6)), perSecond: (perMinute / 60) * RATE_MARGIN };
+  return {
+    capacity: Math.max(1, Math.floor(perMinute / 6)),
+    perSecond: (perMinute / 60) * RATE_MARGIN,
+  };
 }
 
-export function createConnector(http: HttpClient, source: ApiSource, token: string): SourceConnector {
+export function createConnector(
+  http: HttpClient,
+  source: ApiSource,
+  token: string,
+): SourceConnector {
   switch (source.kind) {
     case 'shopify':
       return new ShopifyConnector(http, source, token);

@@ -4,7 +4,10 @@ import type { HttpClient } from '../http/http-client';
 import type { ReadPageRequest, SourceConnector, SourcePage } from './connector';
 
 /** Reads `Sforce-Limit-Info: api-usage=18/15000`. */
-export function parseLimitInfo(value: string | string[] | undefined): { dailyUsed?: number; dailyLimit?: number } {
+export function parseLimitInfo(value: string | string[] | undefined): {
+  dailyUsed?: number;
+  dailyLimit?: number;
+} {
   const m = /api-usage=(\d+)\/(\d+)/.exec(String(Array.isArray(value) ? value[0] : (value ?? '')));
   return m ? { dailyUsed: Number(m[1]), dailyLimit: Number(m[2]) } : {};
 }
@@ -38,14 +41,23 @@ export class SalesforceConnector implements SourceConnector {
         ...(req.signal ? { signal: req.signal } : {}),
       });
     } catch (err) {
-      if (err instanceof HttpStatusError && err.status === 403 && /REQUEST_LIMIT_EXCEEDED/.test(err.message)) {
+      if (
+        err instanceof HttpStatusError &&
+        err.status === 403 &&
+        /REQUEST_LIMIT_EXCEEDED/.test(err.message)
+      ) {
         throw new QuotaExhaustedError(`Salesforce daily API quota exhausted for ${base}`);
       }
       throw err;
     }
 
-    const body = JSON.parse(answer.body) as { records?: unknown[]; done?: boolean; nextRecordsUrl?: string };
-    if (!Array.isArray(body.records)) throw new HttpStatusError('Salesforce answer has no records array', 502);
+    const body = JSON.parse(answer.body) as {
+      records?: unknown[];
+      done?: boolean;
+      nextRecordsUrl?: string;
+    };
+    if (!Array.isArray(body.records))
+      throw new HttpStatusError('Salesforce answer has no records array', 502);
     return {
       records: body.records,
       next: body.done === false && body.nextRecordsUrl ? body.nextRecordsUrl : null,
@@ -55,8 +67,11 @@ export class SalesforceConnector implements SourceConnector {
 
   private firstPageUrl(base: string, req: ReadPageRequest): string {
     const sobject = this.source.sobject ?? 'Product2';
-    const where = req.since ? ` WHERE LastModifiedDate >= ${new Date(req.since).toISOString()}` : '';
-    const soql = `SELECT Id, Name, ProductCode, Description, Family, IsActive, LastModifiedDate FROM ${sobject}${where} ORDER BY LastModifiedDate, Id`;
+    const where = req.since
+      ? ` WHERE LastModifiedDate >= ${new Date(req.since).toISOString()}`
+      : '';
+    const fields = 'Id, Name, ProductCode, Description, Family, IsActive, LastModifiedDate';
+    const soql = `SELECT ${fields} FROM ${sobject}${where} ORDER BY LastModifiedDate, Id`;
     return `${base}/services/data/${this.source.apiVersion ?? 'v59.0'}/query?q=${encodeURIComponent(soql)}`;
   }
 }

@@ -3,7 +3,6 @@ import type { ShopifySource } from '../domain';
 import type { HttpClient } from '../http/http-client';
 import type { ReadPageRequest, SourceConnector, SourcePage } from './connector';
 
-
 /** Reads `rel="next"` from a Link header. */
 export function nextLink(header: string | string[] | undefined): string | null {
   const value = Array.isArray(header) ? header.join(', ') : header;
@@ -16,7 +15,10 @@ export function nextLink(header: string | string[] | undefined): string | null {
 }
 
 /** Reads `X-Shopify-Shop-Api-Call-Limit: 32/40`. */
-export function parseCallLimit(value: string | string[] | undefined): { used?: number; limit?: number } {
+export function parseCallLimit(value: string | string[] | undefined): {
+  used?: number;
+  limit?: number;
+} {
   const m = /^(\d+)\/(\d+)$/.exec(String(Array.isArray(value) ? value[0] : (value ?? '')).trim());
   return m ? { used: Number(m[1]), limit: Number(m[2]) } : {};
 }
@@ -48,9 +50,13 @@ export class ShopifyConnector implements SourceConnector {
     try {
       body = JSON.parse(answer.body) as { products?: unknown };
     } catch {
-      throw new HttpStatusError(`Shopify answered ${answer.status} with a body that is not JSON`, 502);
+      throw new HttpStatusError(
+        `Shopify answered ${answer.status} with a body that is not JSON`,
+        502,
+      );
     }
-    if (!Array.isArray(body.products)) throw new HttpStatusError('Shopify answer has no products array', 502);
+    if (!Array.isArray(body.products))
+      throw new HttpStatusError('Shopify answer has no products array', 502);
     return {
       records: body.products,
       next: nextLink(answer.headers.link),
@@ -60,7 +66,9 @@ export class ShopifyConnector implements SourceConnector {
 
   private firstPageUrl(req: ReadPageRequest): string {
     const version = this.source.apiVersion ?? '2024-10';
-    const url = new URL(`${this.source.baseUrl.replace(/\/+$/, '')}/admin/api/${version}/products.json`);
+    const url = new URL(
+      `${this.source.baseUrl.replace(/\/+$/, '')}/admin/api/${version}/products.json`,
+    );
     url.searchParams.set('limit', String(Math.min(250, Math.max(1, req.pageSize))));
     // Filters may only go on the first request; later pages carry page_info alone.
     if (req.since) url.searchParams.set('updated_at_min', req.since);

@@ -28,15 +28,30 @@ export interface DemoOptions {
 }
 
 /** Two tenants, each ingesting two files into one catalog at the same time. */
-async function chooseIngestions(catalogsDir: string, say: (m: string) => void): Promise<DemoIngestion[]> {
+async function chooseIngestions(
+  catalogsDir: string,
+  say: (m: string) => void,
+): Promise<DemoIngestion[]> {
   const real = (name: string) => join(catalogsDir, name);
   if (existsSync(real('bestbuy_typesense_ecommerce.json'))) {
     say(`using the real catalogs in ${catalogsDir}`);
     return [
       { tenant: 'acme', catalog: 'electronics', file: real('bestbuy_typesense_ecommerce.json') },
-      { tenant: 'acme', catalog: 'electronics', file: real('amazon_meilisearch_demos_ecommerce.json') },
-      { tenant: 'globex', catalog: 'merch', file: real('googlemerchstore_retail_api_products.jsonl') },
-      { tenant: 'globex', catalog: 'merch', file: real('feed_samples/googlemerchstore_retail_api_products_some_invalid.jsonl') },
+      {
+        tenant: 'acme',
+        catalog: 'electronics',
+        file: real('amazon_meilisearch_demos_ecommerce.json'),
+      },
+      {
+        tenant: 'globex',
+        catalog: 'merch',
+        file: real('googlemerchstore_retail_api_products.jsonl'),
+      },
+      {
+        tenant: 'globex',
+        catalog: 'merch',
+        file: real('feed_samples/googlemerchstore_retail_api_products_some_invalid.jsonl'),
+      },
     ];
   }
   const dir = resolve(PROJECT_ROOT, '.data/demo/generated');
@@ -71,12 +86,19 @@ export async function runDemo(config: Config, logger: Logger, o: DemoOptions): P
     isolatedDir: resolve(PROJECT_ROOT, '.data/demo'),
   });
   try {
-    const ingestions = await chooseIngestions(o.catalogsDir ?? resolve(PROJECT_ROOT, '../shared/data/catalogs'), o.say);
-    o.say(`starting ${ingestions.length} ingestions for ${new Set(ingestions.map((i) => i.tenant)).size} tenants`);
+    const ingestions = await chooseIngestions(
+      o.catalogsDir ?? resolve(PROJECT_ROOT, '../shared/data/catalogs'),
+      o.say,
+    );
+    o.say(
+      `starting ${ingestions.length} ingestions for ${new Set(ingestions.map((i) => i.tenant)).size} tenants`,
+    );
 
     const started = Date.now();
     const handles = await Promise.all(ingestions.map((i) => startIngestion(stack, demoConfig, i)));
-    const results = await Promise.allSettled(handles.map((h) => h.result() as Promise<IngestSummary>));
+    const results = await Promise.allSettled(
+      handles.map((h) => h.result() as Promise<IngestSummary>),
+    );
     const catalogs = [...new Set(ingestions.map((i) => `${i.tenant}/${i.catalog}`))];
     const rebuilds = await Promise.all(catalogs.map((c) => waitForRebuild(stack, c)));
 
@@ -94,7 +116,11 @@ export async function runDemo(config: Config, logger: Logger, o: DemoOptions): P
   }
 }
 
-async function startIngestion(stack: Stack, config: Config, i: DemoIngestion): Promise<WorkflowHandle> {
+async function startIngestion(
+  stack: Stack,
+  config: Config,
+  i: DemoIngestion,
+): Promise<WorkflowHandle> {
   const input = buildIngestInput(
     { tenant: i.tenant, catalog: i.catalog, file: i.file, wait: true },
     { ...config, catalogApi: { ...config.catalogApi } },
@@ -108,7 +134,11 @@ async function startIngestion(stack: Stack, config: Config, i: DemoIngestion): P
 }
 
 /** Waits until the catalog's singleton has finished its first rebuild. */
-async function waitForRebuild(stack: Stack, key: string, timeoutMs = 180_000): Promise<RebuildStatus | undefined> {
+async function waitForRebuild(
+  stack: Stack,
+  key: string,
+  timeoutMs = 180_000,
+): Promise<RebuildStatus | undefined> {
   const [tenant, catalog] = key.split('/') as [string, string];
   const handle = stack.client.workflow.getHandle(indexRebuildWorkflowId(tenant, catalog));
   const deadline = Date.now() + timeoutMs;
@@ -139,11 +169,14 @@ function printReport(
     const [tenant, catalog] = c.split('/') as [string, string];
     const stored = stack.fakeApi?.catalog(tenant, catalog);
     const extra = stored ? `, ${stored.products.size} products in the catalog API` : '';
-    const rebuilt = status ? `${status.rebuilds} index rebuild${status.rebuilds === 1 ? '' : 's'}` : 'no index rebuild seen yet';
+    const rebuilt = status
+      ? `${status.rebuilds} index rebuild${status.rebuilds === 1 ? '' : 's'}`
+      : 'no index rebuild seen yet';
     say(`catalog ${c}: ${rebuilt}${extra}`);
     if (status?.pending && status.nextEarliestAt) {
       const at = new Date(status.nextEarliestAt).toISOString();
-      const later = status.pending === 1 ? '1 later request waits' : `${status.pending} later requests wait`;
+      const later =
+        status.pending === 1 ? '1 later request waits' : `${status.pending} later requests wait`;
       say(`  ${later} for the next rebuild, not before ${at} (at most one an hour per catalog)`);
     }
   });
@@ -157,16 +190,21 @@ function printReport(
 
 async function printWarehouseFigures(stack: Stack, say: (m: string) => void): Promise<void> {
   const res = await stack.pool.query(
-    `SELECT tenant, catalog, count(*)::int AS rebuilds, max(lag_p50_s) AS p50, max(lag_p95_s) AS p95, max(lag_p99_s) AS p99
+    `SELECT tenant, catalog, count(*)::int AS rebuilds, max(lag_p50_s) AS p50, max(lag_p95_s) AS p95,
+       max(lag_p99_s) AS p99
      FROM index_rebuilds WHERE status = 'success' GROUP BY tenant, catalog ORDER BY tenant, catalog`,
   );
   for (const r of res.rows) {
     const fmt = (v: number | null) => (v === null ? '-' : `${v.toFixed(1)} s`);
-    say(`source-to-search lag ${r.tenant}/${r.catalog}: p50 ${fmt(r.p50)}, p95 ${fmt(r.p95)}, p99 ${fmt(r.p99)}`);
+    say(
+      `source-to-search lag ${r.tenant}/${r.catalog}: p50 ${fmt(r.p50)}, p95 ${fmt(r.p95)}, p99 ${fmt(r.p99)}`,
+    );
   }
   const rejected = await stack.pool.query(`SELECT count(*)::int AS n FROM rejected_records`);
   const n = rejected.rows[0].n as number;
-  say(`warehouse: ${n} rejected record${n === 1 ? '' : 's'} kept with ${n === 1 ? 'its reason' : 'their reasons'} (table rejected_records)`);
+  say(
+    `warehouse: ${n} rejected record${n === 1 ? '' : 's'} kept with ${n === 1 ? 'its reason' : 'their reasons'} (table rejected_records)`,
+  );
 }
 
 function failureMessage(err: unknown): string {

@@ -30,11 +30,17 @@ function sequence(seed: number): () => number {
 }
 
 /** Writes `count` products as JSON Lines, streaming, so any size fits in memory. */
-export async function generateCatalog(path: string, count: number, o: GenerateOptions = {}): Promise<void> {
+export async function generateCatalog(
+  path: string,
+  count: number,
+  o: GenerateOptions = {},
+): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const out = createWriteStream(path);
   const rand = sequence(count + (o.start ?? 1));
-  const filler = 'Durable, well reviewed and shipped fast. '.repeat(Math.ceil((o.descriptionBytes ?? 400) / 41));
+  const filler = 'Durable, well reviewed and shipped fast. '.repeat(
+    Math.ceil((o.descriptionBytes ?? 400) / 41),
+  );
   const updatedAt = (o.updatedAt ?? new Date()).toISOString();
 
   for (let i = 0; i < count; i++) {

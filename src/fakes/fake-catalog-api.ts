@@ -45,7 +45,13 @@ export interface FakeCatalogApiOptions {
 export type Fault =
   | { endpoint: FaultEndpoint; kind: 'status'; status: number; retryAfter?: string; times?: number }
   | { endpoint: FaultEndpoint; kind: 'html' | 'no-job-id' | 'drop-after-accept'; times?: number }
-  | { endpoint: 'PATCH' | 'PUT' | 'POST'; kind: 'outcome'; outcome: string; message?: string; times?: number };
+  | {
+      endpoint: 'PATCH' | 'PUT' | 'POST';
+      kind: 'outcome';
+      outcome: string;
+      message?: string;
+      times?: number;
+    };
 
 type FaultEndpoint = 'PATCH' | 'PUT' | 'POST' | 'GET';
 
@@ -72,7 +78,13 @@ export class FakeCatalogApi {
   readonly jobs = new Map<string, FakeJob>();
   readonly catalogs = new Map<string, FakeCatalog>();
   /** Every call seen, in order: method, path, status answered, bytes received. */
-  readonly calls: { method: string; path: string; status: number; bytes: number; requestId?: string }[] = [];
+  readonly calls: {
+    method: string;
+    path: string;
+    status: number;
+    bytes: number;
+    requestId?: string;
+  }[] = [];
 
   private readonly options: Required<FakeCatalogApiOptions>;
   private readonly lastCall = new Map<string, number>();
@@ -179,15 +191,19 @@ export class FakeCatalogApi {
     const key = this.authenticate(req);
     const fault = this.takeFault(route.method as FaultEndpoint, ['status', 'html', 'no-job-id']);
     if (fault?.kind === 'status') {
-      const headers: Record<string, string> = fault.retryAfter ? { 'retry-after': fault.retryAfter } : {};
+      const headers: Record<string, string> = fault.retryAfter
+        ? { 'retry-after': fault.retryAfter }
+        : {};
       throw new HttpError(fault.status, 'injected fault', headers);
     }
-    if (fault?.kind === 'html') return { status: 200, body: '<html>maintenance</html>', contentType: 'text/html' };
+    if (fault?.kind === 'html')
+      return { status: 200, body: '<html>maintenance</html>', contentType: 'text/html' };
     if (fault?.kind === 'no-job-id') return { status: 200, body: '{"status":"ok"}' };
 
     this.throttle(`${key}:${route.method}:${route.resource}`, this.options.endpointIntervalMs);
     const now = Date.now();
-    if (route.resource === 'jobs') return { status: 200, body: JSON.stringify(this.jobView(route.jobId!, now)) };
+    if (route.resource === 'jobs')
+      return { status: 200, body: JSON.stringify(this.jobView(route.jobId!, now)) };
 
     const job =
       route.resource === 'indexes'
@@ -206,7 +222,8 @@ export class FakeCatalogApi {
   private authenticate(req: IncomingMessage): string {
     const auth = header(req, 'authorization') ?? '';
     const match = /^Bearer (.+)$/.exec(auth);
-    if (!match || !this.options.apiKeys.includes(match[1]!)) throw new HttpError(401, 'Unauthorized');
+    if (!match || !this.options.apiKeys.includes(match[1]!))
+      throw new HttpError(401, 'Unauthorized');
     return match[1]!;
   }
 
@@ -235,7 +252,13 @@ export class FakeCatalogApi {
     return Math.round(min + (max - min) * this.options.random());
   }
 
-  private newJob(route: Route, type: FakeJobType, now: number, startsAt: number, productIds: string[]): FakeJob {
+  private newJob(
+    route: Route,
+    type: FakeJobType,
+    now: number,
+    startsAt: number,
+    productIds: string[],
+  ): FakeJob {
     const outcomeFault = this.takeFault(route.method as FaultEndpoint, ['outcome']);
     const failed = type !== 'index' && this.options.random() < this.options.failureRate;
     const job: FakeJob = {
@@ -246,13 +269,15 @@ export class FakeCatalogApi {
       createdAt: now,
       startsAt,
       stopsAt: startsAt + this.drawDuration(),
-      outcome: outcomeFault?.kind === 'outcome' ? outcomeFault.outcome : failed ? 'failed' : 'success',
+      outcome:
+        outcomeFault?.kind === 'outcome' ? outcomeFault.outcome : failed ? 'failed' : 'success',
       applied: false,
       effect: () => {},
       requestId: undefined,
       productIds,
     };
-    if (outcomeFault?.kind === 'outcome' && outcomeFault.message) job.message = outcomeFault.message;
+    if (outcomeFault?.kind === 'outcome' && outcomeFault.message)
+      job.message = outcomeFault.message;
     else if (job.outcome === 'failed') job.message = 'feed processing failed';
     this.jobs.set(job.id, job);
     setTimeout(() => this.settle(), Math.max(0, job.stopsAt - now) + 1).unref();
@@ -263,7 +288,10 @@ export class FakeCatalogApi {
     this.throttle(`index:${route.account}/${route.catalog}`, this.options.indexIntervalMs);
     // Index jobs of one catalog run one after another.
     const queuedBehind = [...this.jobs.values()]
-      .filter((j) => j.type === 'index' && j.accountId === route.account && j.catalogName === route.catalog)
+      .filter(
+        (j) =>
+          j.type === 'index' && j.accountId === route.account && j.catalogName === route.catalog,
+      )
       .reduce((latest, j) => Math.max(latest, j.stopsAt), now);
     const job = this.newJob(route, 'index', now, Math.max(now + 50, queuedBehind), []);
     job.effect = (catalog) => catalog.indexedAt.push(job.stopsAt);
@@ -278,7 +306,8 @@ export class FakeCatalogApi {
     if (malformed > 0 && !tolerated) {
       throw new HttpError(400, `${malformed} of ${ops.length} operations are malformed`);
     }
-    if (full) this.throttle(`put:${route.account}/${route.catalog}`, this.options.fullFeedIntervalMs);
+    if (full)
+      this.throttle(`put:${route.account}/${route.catalog}`, this.options.fullFeedIntervalMs);
 
     const pids = valid.map((op) => decodePointer(PRODUCT_PATH.exec(op.path as string)![1]!));
     const job = this.newJob(route, full ? 'feed_full' : 'feed_delta', now, now + 50, pids);
@@ -290,7 +319,8 @@ export class FakeCatalogApi {
     this.settle(now);
     const job = this.jobs.get(jobId);
     if (!job) throw new HttpError(404, `job ${jobId} not found`);
-    const time = (t: number) => (this.options.timeFormat === 'iso' ? new Date(t).toISOString() : String(t));
+    const time = (t: number) =>
+      this.options.timeFormat === 'iso' ? new Date(t).toISOString() : String(t);
     const view: Record<string, unknown> = {
       id: job.id,
       type: job.type,
@@ -329,13 +359,17 @@ function parseOperations(req: IncomingMessage, raw: Buffer, maxPatchBytes: numbe
   const body = header(req, 'content-encoding') === 'gzip' ? gunzipSync(raw) : raw;
 
   if (type === CONTENT_TYPES.patch) {
-    if (body.length > maxPatchBytes) throw new HttpError(413, `payload of ${body.length} bytes exceeds 5MB`);
+    if (body.length > maxPatchBytes)
+      throw new HttpError(413, `payload of ${body.length} bytes exceeds 5MB`);
     const parsed = tryJson(body.toString('utf8'));
     if (!Array.isArray(parsed)) throw new HttpError(400, 'body must be a JSON Patch array');
     return parsed as Operation[];
   }
   if (type === CONTENT_TYPES.patchLines) {
-    const lines = body.toString('utf8').split('\n').filter((l) => l.trim() !== '');
+    const lines = body
+      .toString('utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '');
     return lines.map((l) => tryJson(l) as Operation);
   }
   throw new HttpError(406, `content type ${JSON.stringify(type)} is not acceptable`);
@@ -349,7 +383,10 @@ function tryJson(text: string): unknown {
   }
 }
 
-function checkOperations(ops: Operation[], full: boolean): { valid: Operation[]; malformed: number } {
+function checkOperations(
+  ops: Operation[],
+  full: boolean,
+): { valid: Operation[]; malformed: number } {
   const valid: Operation[] = [];
   for (const op of ops) {
     const pathOk = typeof op?.path === 'string' && PRODUCT_PATH.test(op.path);
@@ -397,7 +434,8 @@ function parseRoute(method: string, rawUrl: string): Route {
     if (resource === 'products' && (method === 'PUT' || method === 'PATCH')) {
       return { method, account: account!, catalog: catalog!, resource };
     }
-    if (resource === 'indexes' && method === 'POST') return { method, account: account!, catalog: catalog!, resource };
+    if (resource === 'indexes' && method === 'POST')
+      return { method, account: account!, catalog: catalog!, resource };
     throw new HttpError(405, `${method} not allowed on ${resource}`);
   }
   throw new HttpError(404, `no route for ${path}`);

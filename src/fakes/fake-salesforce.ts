@@ -44,7 +44,10 @@ export class FakeSalesforce {
   private readonly server = new LoopbackServer((req, res) => this.handle(req, res));
   private base = '';
   /** Open query cursors: a frozen id list and a position. */
-  private readonly locators = new Map<string, { org: string; ids: string[]; offset: number; size: number }>();
+  private readonly locators = new Map<
+    string,
+    { org: string; ids: string[]; offset: number; size: number }
+  >();
 
   constructor(orgs: Record<string, SalesforceOrgOptions> = {}) {
     for (const [name, o] of Object.entries(orgs)) this.addOrg(name, o);
@@ -115,11 +118,18 @@ export class FakeSalesforce {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', this.base);
-    const m = /^\/orgs\/([^/]+)(\/services\/data\/v[\d.]+\/query(?:\/([^/]+))?)$/.exec(url.pathname);
+    const m = /^\/orgs\/([^/]+)(\/services\/data\/v[\d.]+\/query(?:\/([^/]+))?)$/.exec(
+      url.pathname,
+    );
     const org = m ? this.orgs.get(m[1]!) : undefined;
-    if (!m || !org) return json(res, 404, [{ message: 'The requested resource does not exist', errorCode: 'NOT_FOUND' }]);
+    if (!m || !org)
+      return json(res, 404, [
+        { message: 'The requested resource does not exist', errorCode: 'NOT_FOUND' },
+      ]);
     if (req.headers.authorization !== `Bearer ${org.options.token}`) {
-      return json(res, 401, [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }]);
+      return json(res, 401, [
+        { message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' },
+      ]);
     }
 
     org.requests++;
@@ -128,12 +138,16 @@ export class FakeSalesforce {
     res.setHeader('Sforce-Limit-Info', `api-usage=${org.calls.length}/${org.options.dailyLimit}`);
     if (org.calls.length >= org.options.dailyLimit) {
       org.quotaRefusals++;
-      return json(res, 403, [{ message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }]);
+      return json(res, 403, [
+        { message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' },
+      ]);
     }
     const lastMinute = org.calls.filter((t) => t > now - 60_000).length;
     if (lastMinute >= org.options.perMinute) {
       res.setHeader('Retry-After', '5');
-      return json(res, 429, [{ message: 'Too many requests this minute', errorCode: 'REQUEST_LIMIT_EXCEEDED' }]);
+      return json(res, 429, [
+        { message: 'Too many requests this minute', errorCode: 'REQUEST_LIMIT_EXCEEDED' },
+      ]);
     }
     org.calls.push(now);
 
@@ -142,12 +156,21 @@ export class FakeSalesforce {
     this.query(res, m[1]!, org, m[2]!, url.searchParams.get('q') ?? '', batch);
   }
 
-  private query(res: ServerResponse, orgName: string, org: Org, path: string, soql: string, size: number): void {
+  private query(
+    res: ServerResponse,
+    orgName: string,
+    org: Org,
+    path: string,
+    soql: string,
+    size: number,
+  ): void {
     const since = /LastModifiedDate >= (\S+)/.exec(soql)?.[1];
     const min = since ? Date.parse(since) : -Infinity;
     const ids = [...org.products.values()]
       .filter((p) => Date.parse(p.LastModifiedDate.replace('+0000', 'Z')) >= min)
-      .sort((a, b) => a.LastModifiedDate.localeCompare(b.LastModifiedDate) || a.Id.localeCompare(b.Id))
+      .sort(
+        (a, b) => a.LastModifiedDate.localeCompare(b.LastModifiedDate) || a.Id.localeCompare(b.Id),
+      )
       .map((p) => p.Id);
     const locator = `01g${Math.random().toString(36).slice(2, 12)}`;
     this.locators.set(locator, { org: orgName, ids, offset: 0, size });
@@ -158,7 +181,10 @@ export class FakeSalesforce {
     const cursor = /^(01g[a-z0-9]+)-(\d+)$/.exec(locatorKey);
     const key = cursor ? cursor[1]! : locatorKey;
     const loc = this.locators.get(key);
-    if (!loc || loc.org !== orgName) return json(res, 400, [{ message: 'invalid query locator', errorCode: 'INVALID_QUERY_LOCATOR' }]);
+    if (!loc || loc.org !== orgName)
+      return json(res, 400, [
+        { message: 'invalid query locator', errorCode: 'INVALID_QUERY_LOCATOR' },
+      ]);
     const offset = cursor ? Number(cursor[2]) : 0;
     const org = this.org(orgName);
     const ids = loc.ids.slice(offset, offset + loc.size);

@@ -27,7 +27,13 @@ export interface ShopifyProduct {
   status: 'active' | 'draft' | 'archived';
   created_at: string;
   updated_at: string;
-  variants: { id: number; product_id: number; sku: string; price: string; inventory_quantity: number }[];
+  variants: {
+    id: number;
+    product_id: number;
+    sku: string;
+    price: string;
+    inventory_quantity: number;
+  }[];
   images: { id: number; src: string }[];
 }
 
@@ -151,7 +157,9 @@ export class FakeShopify {
     const shop = match ? this.shops.get(match[1]!) : undefined;
     if (!match || !shop) return json(res, 404, { errors: 'Not Found' });
     if (req.headers['x-shopify-access-token'] !== shop.options.token) {
-      return json(res, 401, { errors: '[API] Invalid API key or access token (unrecognized login or wrong password)' });
+      return json(res, 401, {
+        errors: '[API] Invalid API key or access token (unrecognized login or wrong password)',
+      });
     }
 
     shop.requests++;
@@ -160,8 +168,14 @@ export class FakeShopify {
     if (!limit.ok) {
       shop.throttled++;
       const wait = Math.max(1, 1 / shop.options.leakPerSecond);
-      res.setHeader('Retry-After', shop.options.floatRetryAfter ? wait.toFixed(1) : String(Math.ceil(wait)));
-      return json(res, 429, { errors: 'Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service.' });
+      res.setHeader(
+        'Retry-After',
+        shop.options.floatRetryAfter ? wait.toFixed(1) : String(Math.ceil(wait)),
+      );
+      return json(res, 429, {
+        errors:
+          'Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service.',
+      });
     }
 
     const problem = checkParams(url.searchParams);
@@ -171,9 +185,13 @@ export class FakeShopify {
 
   private takeToken(shop: Shop): { ok: boolean; level: number } {
     const now = Date.now();
-    shop.level = Math.max(0, shop.level - ((now - shop.leakedAt) / 1000) * shop.options.leakPerSecond);
+    shop.level = Math.max(
+      0,
+      shop.level - ((now - shop.leakedAt) / 1000) * shop.options.leakPerSecond,
+    );
     shop.leakedAt = now;
-    if (shop.level + 1 > shop.options.bucketSize) return { ok: false, level: Math.ceil(shop.level) };
+    if (shop.level + 1 > shop.options.bucketSize)
+      return { ok: false, level: Math.ceil(shop.level) };
     shop.level += 1;
     return { ok: true, level: Math.ceil(shop.level) };
   }
@@ -183,7 +201,10 @@ export class FakeShopify {
     const limit = Math.min(250, Number(params.get('limit') ?? 50));
     const info: PageInfo = params.has('page_info')
       ? decodePageInfo(params.get('page_info')!)
-      : { after: Number(params.get('since_id') ?? 0), ...optional('updatedAtMin', params.get('updated_at_min')) };
+      : {
+          after: Number(params.get('since_id') ?? 0),
+          ...optional('updatedAtMin', params.get('updated_at_min')),
+        };
 
     const min = info.updatedAtMin ? Date.parse(info.updatedAtMin) : -Infinity;
     const rows: ShopifyProduct[] = [];
@@ -204,7 +225,10 @@ export class FakeShopify {
       const next: PageInfo = shop.loopCursor ? info : { ...info, after: rows[rows.length - 1]!.id };
       links.push(`<${base}?limit=${limit}&page_info=${encodePageInfo(next)}>; rel="next"`);
     }
-    if (info.after > 0) links.push(`<${base}?limit=${limit}&page_info=${encodePageInfo({ ...info, after: 0 })}>; rel="previous"`);
+    if (info.after > 0)
+      links.push(
+        `<${base}?limit=${limit}&page_info=${encodePageInfo({ ...info, after: 0 })}>; rel="previous"`,
+      );
     if (links.length) res.setHeader('Link', links.join(', '));
     json(res, 200, { products: rows });
   }
@@ -214,13 +238,21 @@ function optional<K extends string>(key: K, value: string | null): Partial<Recor
   return value ? ({ [key]: value } as Record<K, string>) : {};
 }
 
-const FIRST_PAGE_ONLY = ['updated_at_min', 'updated_at_max', 'created_at_min', 'since_id', 'ids', 'status'];
+const FIRST_PAGE_ONLY = [
+  'updated_at_min',
+  'updated_at_max',
+  'created_at_min',
+  'since_id',
+  'ids',
+  'status',
+];
 
 /** Shopify's paging rules: `page` is refused, and `page_info` allows only `limit` and `fields`. */
 function checkParams(params: URLSearchParams): string | undefined {
   if (params.has('page')) return 'page cannot be passed. Use page_info instead.';
   const limit = params.get('limit');
-  if (limit !== null && !(Number(limit) >= 1 && Number(limit) <= 250)) return 'limit must be between 1 and 250';
+  if (limit !== null && !(Number(limit) >= 1 && Number(limit) <= 250))
+    return 'limit must be between 1 and 250';
   if (params.has('page_info')) {
     const extra = FIRST_PAGE_ONLY.filter((p) => params.has(p));
     if (extra.length) return `page_info cannot be used with ${extra.join(', ')}`;
@@ -255,7 +287,15 @@ function makeProduct(id: number, at: string): ShopifyProduct {
     status: 'active',
     created_at: at,
     updated_at: at,
-    variants: [{ id: id * 10, product_id: id, sku: `SKU-${id}`, price: ((id % 9000) / 100 + 1).toFixed(2), inventory_quantity: id % 50 }],
+    variants: [
+      {
+        id: id * 10,
+        product_id: id,
+        sku: `SKU-${id}`,
+        price: ((id % 9000) / 100 + 1).toFixed(2),
+        inventory_quantity: id % 50,
+      },
+    ],
     images: [{ id: id * 10 + 1, src: `https://cdn.example.com/p/${id}.jpg` }],
   };
 }

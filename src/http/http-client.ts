@@ -33,7 +33,11 @@ export interface HttpTimeouts {
   bodyMs: number;
 }
 
-export const DEFAULT_TIMEOUTS: HttpTimeouts = { connectMs: 5_000, headersMs: 30_000, bodyMs: 30_000 };
+export const DEFAULT_TIMEOUTS: HttpTimeouts = {
+  connectMs: 5_000,
+  headersMs: 30_000,
+  bodyMs: 30_000,
+};
 
 export interface HttpClientOptions {
   logger: Logger;
@@ -88,7 +92,10 @@ export class HttpClient {
     const requestId = call.requestId ?? randomUUID();
     const started = performance.now();
     const bodyBytes = call.body === undefined ? 0 : Buffer.byteLength(call.body);
-    this.metrics.httpRequestBytes.observe({ endpoint: call.endpoint, method: call.method }, bodyBytes);
+    this.metrics.httpRequestBytes.observe(
+      { endpoint: call.endpoint, method: call.method },
+      bodyBytes,
+    );
 
     let answer: HttpAnswer;
     try {
@@ -133,9 +140,13 @@ export class HttpClient {
     if (call.signal?.aborted) return err;
     const code = (err as { code?: string }).code;
     const reason = code && NETWORK_ERROR_CODES.has(code) ? code : (err as Error).message;
-    return new NetworkError(`${call.endpoint} failed before an answer (${reason}), request ${requestId}`, code, {
-      cause: err,
-    });
+    return new NetworkError(
+      `${call.endpoint} failed before an answer (${reason}), request ${requestId}`,
+      code,
+      {
+        cause: err,
+      },
+    );
   }
 
   private statusError(call: HttpCall, answer: HttpAnswer): HttpStatusError {

@@ -65,18 +65,24 @@ export type MappingInput = z.input<typeof mappingSchema>;
 type FieldSpec = z.infer<typeof fieldSpec>;
 
 /** Resolves `--mapping`: a preset name, a path to a JSON mapping file, or undefined (detect). */
-export async function loadMapping(ref: string | undefined, sample: unknown): Promise<{ name: string; mapping: Mapping }> {
+export async function loadMapping(
+  ref: string | undefined,
+  sample: unknown,
+): Promise<{ name: string; mapping: Mapping }> {
   if (ref === undefined || ref === 'auto') {
     const name = detectPreset(sample);
     return { name, mapping: mappingSchema.parse(PRESETS[name]) };
   }
-  if (ref in PRESETS) return { name: ref, mapping: mappingSchema.parse(PRESETS[ref as PresetName]) };
+  if (ref in PRESETS)
+    return { name: ref, mapping: mappingSchema.parse(PRESETS[ref as PresetName]) };
 
   let text: string;
   try {
     text = await readFile(ref, 'utf8');
   } catch {
-    throw new MappingError(`mapping ${JSON.stringify(ref)} is neither a preset (${Object.keys(PRESETS).join(', ')}) nor a readable file`);
+    throw new MappingError(
+      `mapping ${JSON.stringify(ref)} is neither a preset (${Object.keys(PRESETS).join(', ')}) nor a readable file`,
+    );
   }
   return { name: ref, mapping: parseMapping(text, ref) };
 }
@@ -90,7 +96,9 @@ export function parseMapping(text: string, origin: string): Mapping {
   }
   const parsed = mappingSchema.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    const problems = parsed.error.issues.map(
+      (i) => `${i.path.join('.') || '(root)'}: ${i.message}`,
+    );
     throw new MappingError(`mapping file ${origin} is invalid: ${problems.join('; ')}`);
   }
   return parsed.data;
@@ -158,7 +166,8 @@ function readAttributes(record: unknown, mapping: Mapping): Record<string, unkno
 
   for (const p of mapping.attributes) {
     const value = getPath(record, p);
-    if (value !== undefined && value !== null && value !== '') attributes[p.split('.').pop()!] = value;
+    if (value !== undefined && value !== null && value !== '')
+      attributes[p.split('.').pop()!] = value;
   }
   return Object.keys(attributes).length > 0 ? attributes : undefined;
 }
@@ -214,18 +223,36 @@ function asCategoryPaths(value: unknown, spec: FieldSpec | undefined): unknown {
   if (value === undefined) return undefined;
   const options: { hierarchy?: boolean | undefined; split?: string | undefined } =
     typeof spec === 'object' && !Array.isArray(spec) ? spec : {};
-  const texts = (list: unknown[]) => list.filter((v): v is string => typeof v === 'string' && v.trim() !== '').map((v) => v.trim());
-  if (Array.isArray(value) && value.every((v) => Array.isArray(v))) return value.map((path) => texts(path));
+  const texts = (list: unknown[]) =>
+    list.filter((v): v is string => typeof v === 'string' && v.trim() !== '').map((v) => v.trim());
+  if (Array.isArray(value) && value.every((v) => Array.isArray(v)))
+    return value.map((path) => texts(path));
   if (options.hierarchy && Array.isArray(value)) return [texts(value)];
-  const list = Array.isArray(value) ? texts(value) : typeof value === 'string' ? [value] : undefined;
+  const list = Array.isArray(value)
+    ? texts(value)
+    : typeof value === 'string'
+      ? [value]
+      : undefined;
   if (!list) return value;
   const separator = options.split ?? ' > ';
-  return list.map((text) => text.split(separator).map((s) => s.trim()).filter(Boolean)).filter((p) => p.length > 0);
+  return list
+    .map((text) =>
+      text
+        .split(separator)
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .filter((p) => p.length > 0);
 }
 
 function asTimestamp(value: unknown): unknown {
   if (value === undefined) return undefined;
-  const date = typeof value === 'number' ? new Date(value) : typeof value === 'string' ? new Date(value) : undefined;
+  const date =
+    typeof value === 'number'
+      ? new Date(value)
+      : typeof value === 'string'
+        ? new Date(value)
+        : undefined;
   if (!date || Number.isNaN(date.getTime())) return value;
   return date.toISOString();
 }

@@ -28,7 +28,11 @@ export const PRESETS = {
       categories: 'product_type',
       updatedAt: 'updated_at',
     },
-    variants: { path: 'variants', id: 'id', attributes: ['sku', 'price', 'inventory_quantity', 'title'] },
+    variants: {
+      path: 'variants',
+      id: 'id',
+      attributes: ['sku', 'price', 'inventory_quantity', 'title'],
+    },
     attributes: ['handle', 'tags', 'status'],
   },
   /** Google Retail API `Product` (import JSON Lines). */

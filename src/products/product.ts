@@ -26,7 +26,9 @@ const money = z.number().finite().nonnegative().max(1e9);
 /** A product as this service understands it, whatever the source's shape. */
 export const productSchema = z.object({
   id: z
-    .string({ error: (i) => (i.input === undefined ? 'product id is missing' : 'product id must be text') })
+    .string({
+      error: (i) => (i.input === undefined ? 'product id is missing' : 'product id must be text'),
+    })
     .trim()
     .min(1, 'product id is empty')
     .max(256)
@@ -47,12 +49,17 @@ export const productSchema = z.object({
   url: z.url().optional(),
   imageUrl: z.url().optional(),
   /** Category paths, each from the root to the leaf. */
-  categories: z.array(z.array(z.string().trim().min(1)).min(1).max(20)).max(100).optional(),
+  categories: z
+    .array(z.array(z.string().trim().min(1)).min(1).max(20))
+    .max(100)
+    .optional(),
   availability: z.enum(AVAILABILITY).optional(),
   /** When the source last changed the product (ISO-8601). */
   updatedAt: z.iso.datetime({ offset: true }).optional(),
   attributes: z.record(z.string(), z.unknown()).optional(),
-  variants: z.record(z.string(), z.object({ attributes: z.record(z.string(), z.unknown()) })).optional(),
+  variants: z
+    .record(z.string(), z.object({ attributes: z.record(z.string(), z.unknown()) }))
+    .optional(),
 });
 
 export type Product = z.infer<typeof productSchema>;
@@ -64,7 +71,8 @@ export interface RecordIssue {
   message: string;
 }
 
-export type ValidationResult = { ok: true; product: Product } | { ok: false; issues: RecordIssue[] };
+export type ValidationResult =
+  { ok: true; product: Product } | { ok: false; issues: RecordIssue[] };
 
 export function normaliseAvailability(value: unknown): unknown {
   if (typeof value !== 'string') return value;
@@ -94,7 +102,10 @@ export function encodePointer(segment: string): string {
 }
 
 /** The catalog API's `value` for a product: attributes plus variants. */
-export function toCatalogValue(p: Product): { attributes: Record<string, unknown>; variants: Record<string, unknown> } {
+export function toCatalogValue(p: Product): {
+  attributes: Record<string, unknown>;
+  variants: Record<string, unknown>;
+} {
   const attributes: Record<string, unknown> = { ...p.attributes, pid: p.id, title: p.title };
   const set = (key: string, value: unknown) => {
     if (value !== undefined) attributes[key] = value;
@@ -113,16 +124,31 @@ export function toCatalogValue(p: Product): { attributes: Record<string, unknown
 
 /** Each level's id names its ancestors too, so a name under two parents gets two ids. */
 function categoryPath(path: string[]): { id: string; name: string }[] {
-  return path.map((name, i) => ({ id: path.slice(0, i + 1).map(slug).join('/'), name }));
+  return path.map((name, i) => ({
+    id: path
+      .slice(0, i + 1)
+      .map(slug)
+      .join('/'),
+    name,
+  }));
 }
 
 function slug(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || '-';
+  return (
+    name
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '') || '-'
+  );
 }
 
 /** A JSON Patch `add` operation for the product, as one line of JSON. */
 export function toAddOperation(p: Product): string {
-  return JSON.stringify({ op: 'add', path: `/products/${encodePointer(p.id)}`, value: toCatalogValue(p) });
+  return JSON.stringify({
+    op: 'add',
+    path: `/products/${encodePointer(p.id)}`,
+    value: toCatalogValue(p),
+  });
 }
 
 export function contentHash(text: string): string {

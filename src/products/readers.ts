@@ -11,8 +11,7 @@ export type FileFormat = (typeof FILE_FORMATS)[number];
 
 /** One record read from a file, or the reason it could not be read. */
 export type SourceRecord =
-  | { position: number; record: unknown }
-  | { position: number; error: string; raw: string };
+  { position: number; record: unknown } | { position: number; error: string; raw: string };
 
 /** Picks the format from the extension, then from the first bytes. */
 export async function detectFormat(path: string): Promise<FileFormat> {
@@ -23,10 +22,15 @@ export async function detectFormat(path: string): Promise<FileFormat> {
   if (ext === '.tsv') return 'tsv';
 
   const head = await readHead(path, 64 * 1024);
-  if (looksBinary(head)) throw new SourceFormatError(`${path} looks like a binary file, not JSON, JSON Lines, CSV or TSV`);
+  if (looksBinary(head))
+    throw new SourceFormatError(
+      `${path} looks like a binary file, not JSON, JSON Lines, CSV or TSV`,
+    );
   const first = head.trimStart()[0];
   if (first === '<') {
-    throw new SourceFormatError(`${path} looks like XML; supported formats are JSON, JSON Lines, CSV and TSV`);
+    throw new SourceFormatError(
+      `${path} looks like XML; supported formats are JSON, JSON Lines, CSV and TSV`,
+    );
   }
   if (first === '[') return 'json';
   if (first === '{') {
@@ -38,7 +42,8 @@ export async function detectFormat(path: string): Promise<FileFormat> {
       return 'json';
     }
   }
-  if (ext === '.json') throw new SourceFormatError(`${path} does not start with a JSON array or object`);
+  if (ext === '.json')
+    throw new SourceFormatError(`${path} does not start with a JSON array or object`);
   return 'csv';
 }
 
@@ -61,7 +66,10 @@ async function readHead(path: string, bytes: number): Promise<string> {
 }
 
 /** Streams the records of a file; a record that cannot be parsed is yielded with its reason. */
-export async function* readRecords(path: string, format?: FileFormat): AsyncGenerator<SourceRecord> {
+export async function* readRecords(
+  path: string,
+  format?: FileFormat,
+): AsyncGenerator<SourceRecord> {
   await assertReadable(path);
   const chosen = format ?? (await detectFormat(path));
   if (chosen === 'json') yield* readJsonArray(path);
@@ -75,7 +83,9 @@ async function assertReadable(path: string): Promise<void> {
     if (!info.isFile()) throw new SourceNotFoundError(`${path} is not a file`);
   } catch (err) {
     if (err instanceof SourceNotFoundError) throw err;
-    throw new SourceNotFoundError(`cannot read source file ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    throw new SourceNotFoundError(
+      `cannot read source file ${path}: ${(err as NodeJS.ErrnoException).code ?? err}`,
+    );
   }
 }
 
@@ -83,27 +93,39 @@ function parseElement(text: string, position: number): SourceRecord {
   try {
     return { position, record: JSON.parse(text) };
   } catch (err) {
-    return { position, error: `not valid JSON: ${(err as Error).message}`, raw: text.slice(0, 10_000) };
+    return {
+      position,
+      error: `not valid JSON: ${(err as Error).message}`,
+      raw: text.slice(0, 10_000),
+    };
   }
 }
 
 async function* readJsonArray(path: string): AsyncGenerator<SourceRecord> {
   const splitter = new JsonArraySplitter();
   let position = 0;
-  for await (const chunk of createReadStream(path, { encoding: 'utf8', highWaterMark: 256 * 1024 })) {
+  for await (const chunk of createReadStream(path, {
+    encoding: 'utf8',
+    highWaterMark: 256 * 1024,
+  })) {
     for (const element of splitter.push(chunk as string)) yield parseElement(element, ++position);
   }
   if (!splitter.foundArray) throw new SourceFormatError(`${path} holds no array of records`);
   if (!splitter.complete) {
     const raw = splitter.remainder;
     // A cut-off file is not a feed: fail the whole ingestion rather than send part of it.
-    const where = raw ? `inside record ${position + 1} (${JSON.stringify(raw.slice(0, 60))}...)` : 'before its array is closed';
+    const where = raw
+      ? `inside record ${position + 1} (${JSON.stringify(raw.slice(0, 60))}...)`
+      : 'before its array is closed';
     throw new SourceFormatError(`${path} ends ${where}: the file is truncated`);
   }
 }
 
 async function* readJsonLines(path: string): AsyncGenerator<SourceRecord> {
-  const lines = createInterface({ input: createReadStream(path, { encoding: 'utf8' }), crlfDelay: Infinity });
+  const lines = createInterface({
+    input: createReadStream(path, { encoding: 'utf8' }),
+    crlfDelay: Infinity,
+  });
   let line = 0;
   for await (const text of lines) {
     line++;
@@ -125,12 +147,18 @@ async function* readDelimited(path: string, delimiter: string): AsyncGenerator<S
     }),
   );
   try {
-    for await (const row of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+    for await (const row of parser as AsyncIterable<{
+      record: Record<string, string>;
+      info: { lines: number };
+    }>) {
       yield { position: row.info.lines, record: row.record };
     }
   } catch (err) {
-    throw new SourceFormatError(`${path} is not readable as ${delimiter === '\t' ? 'TSV' : 'CSV'}: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw new SourceFormatError(
+      `${path} is not readable as ${delimiter === '\t' ? 'TSV' : 'CSV'}: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
   }
 }

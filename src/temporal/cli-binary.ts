@@ -43,17 +43,26 @@ export async function findTemporalCli(options: FindCliOptions): Promise<string |
   const toolsBin = join(options.projectRoot, '.tools', 'bin');
   const local = join(toolsBin, 'temporal');
 
-  if (options.explicitPath && (await isExecutable(options.explicitPath))) return options.explicitPath;
+  if (options.explicitPath && (await isExecutable(options.explicitPath)))
+    return options.explicitPath;
   const found = (await onPath('temporal')) ?? ((await isExecutable(local)) ? local : undefined);
   if (found || options.build === false) return found;
 
   const go = await onPath('go');
   if (!go) {
-    say('no temporal CLI and no Go toolchain found: leaving the dev server download to the Temporal SDK');
+    say(
+      'no temporal CLI and no Go toolchain found: leaving the dev server download to the Temporal SDK',
+    );
     return undefined;
   }
-  say(`building the temporal CLI with Go (${TEMPORAL_CLI_MODULE}) into ${toolsBin}; the first run takes a few minutes`);
-  const ok = await run(go, ['install', TEMPORAL_CLI_MODULE], { ...process.env, GOBIN: toolsBin, GOTOOLCHAIN: 'local' });
+  say(
+    `building the temporal CLI with Go (${TEMPORAL_CLI_MODULE}) into ${toolsBin}; the first run takes a few minutes`,
+  );
+  const ok = await run(go, ['install', TEMPORAL_CLI_MODULE], {
+    ...process.env,
+    GOBIN: toolsBin,
+    GOTOOLCHAIN: 'local',
+  });
   if (ok && (await isExecutable(local))) return local;
   say('building the temporal CLI failed: leaving the dev server download to the Temporal SDK');
   return undefined;

@@ -13,14 +13,18 @@ export const WORKFLOWS_PATH = join(PROJECT_ROOT, 'workflows', 'index.ts');
 /** A digest of every file the workflow bundle is built from. */
 export async function workflowSourceHash(): Promise<string> {
   const dir = join(PROJECT_ROOT, 'workflows');
-  const files = (await readdir(dir)).filter((f) => f.endsWith('.ts')).sort().map((f) => join(dir, f));
+  const files = (await readdir(dir))
+    .filter((f) => f.endsWith('.ts'))
+    .sort()
+    .map((f) => join(dir, f));
   files.push(
     join(PROJECT_ROOT, 'src', 'domain.ts'),
     join(PROJECT_ROOT, 'src', 'domain-validation.ts'),
     join(PROJECT_ROOT, 'package-lock.json'),
   );
   const hash = createHash('sha256');
-  for (const file of files) hash.update(file.slice(PROJECT_ROOT.length)).update(await readFile(file));
+  for (const file of files)
+    hash.update(file.slice(PROJECT_ROOT.length)).update(await readFile(file));
   return hash.digest('hex');
 }
 

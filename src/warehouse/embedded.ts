@@ -14,10 +14,17 @@ export interface EmbeddedWarehouse {
  * PGlite is single-connection: interleaving two sessions breaks transactions and portals, so
  * the server takes one connection at a time and callers should use a pool of one.
  */
-export async function startEmbeddedWarehouse(options: { dataDir?: string; port?: number } = {}): Promise<EmbeddedWarehouse> {
+export async function startEmbeddedWarehouse(
+  options: { dataDir?: string; port?: number } = {},
+): Promise<EmbeddedWarehouse> {
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
   const db = await PGlite.create(options.dataDir ? { dataDir: options.dataDir } : {});
-  const server = new PGLiteSocketServer({ db, host: '127.0.0.1', port: options.port ?? 0, maxConnections: 1 });
+  const server = new PGLiteSocketServer({
+    db,
+    host: '127.0.0.1',
+    port: options.port ?? 0,
+    maxConnections: 1,
+  });
   await server.start();
 
   const address = server.getServerConn();

@@ -179,10 +179,15 @@ export async function migrate(pool: Pool): Promise<number[]> {
       try {
         // Serialises concurrent workers; the lock ends with the transaction.
         await client.query('SELECT pg_advisory_xact_lock(748202611)');
-        const done = await client.query('SELECT 1 FROM schema_migrations WHERE version = $1', [m.version]);
+        const done = await client.query('SELECT 1 FROM schema_migrations WHERE version = $1', [
+          m.version,
+        ]);
         if (done.rowCount === 0) {
           await client.query(m.sql);
-          await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [m.version, m.name]);
+          await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [
+            m.version,
+            m.name,
+          ]);
           applied.push(m.version);
         }
         await client.query('COMMIT');

@@ -85,7 +85,11 @@ export class Warehouse {
   }
 
   /** Stages one chunk of valid products; for a repeated id the latest source update wins. */
-  async stageItems(ingestionId: string, items: StagedItem[], db: Queryable = this.pool): Promise<void> {
+  async stageItems(
+    ingestionId: string,
+    items: StagedItem[],
+    db: Queryable = this.pool,
+  ): Promise<void> {
     if (items.length === 0) return;
     await db.query(
       `INSERT INTO ingestion_items (ingestion_id, product_id, operation, content_hash, source_updated_at, position)
@@ -190,7 +194,17 @@ export class Warehouse {
         `UPDATE ingestions SET status = 'staged', staged_at = now(), records_read = $2, records_rejected = $3,
            duplicates = $4, products_upserted = $5, products_unchanged = $6, batches = $7,
            products_stale = $8, products_removed = $9 WHERE id = $1`,
-        [ingestion.id, counts.recordsRead, counts.rejected, duplicates, upserted, products - upserted, batches.length, staleCount, removedCount],
+        [
+          ingestion.id,
+          counts.recordsRead,
+          counts.rejected,
+          duplicates,
+          upserted,
+          products - upserted,
+          batches.length,
+          staleCount,
+          removedCount,
+        ],
       );
       const bytes = batches.reduce((sum, b) => sum + b.bytes, 0);
       return {
@@ -218,7 +232,8 @@ export class Warehouse {
     },
   ): Promise<StagingTotals> {
     const agg = await client.query(
-      `SELECT count(*)::int AS batches, coalesce(sum(products), 0)::int AS products, coalesce(sum(bytes), 0)::int AS bytes
+      `SELECT count(*)::int AS batches, coalesce(sum(products), 0)::int AS products,
+         coalesce(sum(bytes), 0)::int AS bytes
        FROM batches WHERE ingestion_id = $1`,
       [ingestionId],
     );
@@ -236,7 +251,11 @@ export class Warehouse {
   }
 
   /** Walks the staged products in id order and closes a batch before it passes either limit. */
-  private async cutBatches(client: PoolClient, ingestionId: string, limits: BatchLimits): Promise<BatchRow[]> {
+  private async cutBatches(
+    client: PoolClient,
+    ingestionId: string,
+    limits: BatchLimits,
+  ): Promise<BatchRow[]> {
     const items = await client.query<{ product_id: string; bytes: number }>(
       `SELECT product_id, octet_length(operation) AS bytes FROM ingestion_items
        WHERE ingestion_id = $1 ORDER BY product_id`,
@@ -247,9 +266,18 @@ export class Warehouse {
     for (const item of items.rows) {
       const size = item.bytes + ARRAY_OVERHEAD_PER_ITEM;
       const full =
-        current && (current.products >= limits.maxProducts || current.bytes + size > limits.maxBytes);
+        current &&
+        (current.products >= limits.maxProducts || current.bytes + size > limits.maxBytes);
       if (!current || full) {
-        current = { seq: batches.length, firstProductId: item.product_id, lastProductId: item.product_id, products: 0, bytes: ARRAY_OVERHEAD, status: 'staged', jobId: null };
+        current = {
+          seq: batches.length,
+          firstProductId: item.product_id,
+          lastProductId: item.product_id,
+          products: 0,
+          bytes: ARRAY_OVERHEAD,
+          status: 'staged',
+          jobId: null,
+        };
         batches.push(current);
       }
       current.lastProductId = item.product_id;
@@ -314,12 +342,24 @@ export class Warehouse {
          WHERE ingestion_id = $1 AND seq = $2`,
         [ingestion.id, seq, job.jobId, job.requestId],
       );
-      await insertJob(client, { ...job, tenant: ingestion.tenant, catalog: ingestion.catalog, ingestionId: ingestion.id, seq });
+      await insertJob(client, {
+        ...job,
+        tenant: ingestion.tenant,
+        catalog: ingestion.catalog,
+        ingestionId: ingestion.id,
+        seq,
+      });
     });
   }
 
   /** Stores a status the job reported, once per change, and closes its batch when it ends. */
-  async recordJobStatus(jobId: string, status: string, polls: number, terminal: boolean, message?: string): Promise<void> {
+  async recordJobStatus(
+    jobId: string,
+    status: string,
+    polls: number,
+    terminal: boolean,
+    message?: string,
+  ): Promise<void> {
     await this.transaction(async (client) => {
       const res = await client.query(
         `UPDATE catalog_jobs SET status = $2, polls = greatest(polls, $3), message = coalesce($4, message),
@@ -328,9 +368,15 @@ export class Warehouse {
         [jobId, status, polls, message ?? null, terminal],
       );
       if (res.rowCount === 0) return;
-      await client.query(`INSERT INTO catalog_job_events (job_id, status) VALUES ($1, $2)`, [jobId, status]);
+      await client.query(`INSERT INTO catalog_job_events (job_id, status) VALUES ($1, $2)`, [
+        jobId,
+        status,
+      ]);
       if (terminal) {
-        await client.query(`UPDATE batches SET status = $2, finished_at = now() WHERE job_id = $1`, [jobId, status]);
+        await client.query(
+          `UPDATE batches SET status = $2, finished_at = now() WHERE job_id = $1`,
+          [jobId, status],
+        );
       }
     });
   }
@@ -356,17 +402,28 @@ export class Warehouse {
        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (rebuild_key) DO NOTHING`,
       [r.rebuildKey, r.tenant, r.catalog, r.workflowId, r.ingestionIds, new Date(r.startedAt)],
     );
-    const res = await this.pool.query(`SELECT job_id FROM index_rebuilds WHERE rebuild_key = $1`, [r.rebuildKey]);
+    const res = await this.pool.query(`SELECT job_id FROM index_rebuilds WHERE rebuild_key = $1`, [
+      r.rebuildKey,
+    ]);
     return res.rows[0]?.job_id ?? null;
   }
 
-  async recordRebuildJob(r: { rebuildKey: string; tenant: string; catalog: string }, jobId: string): Promise<void> {
+  async recordRebuildJob(
+    r: { rebuildKey: string; tenant: string; catalog: string },
+    jobId: string,
+  ): Promise<void> {
     await this.transaction(async (client) => {
-      await client.query(`UPDATE index_rebuilds SET job_id = $2, status = 'submitted' WHERE rebuild_key = $1`, [
-        r.rebuildKey,
+      await client.query(
+        `UPDATE index_rebuilds SET job_id = $2, status = 'submitted' WHERE rebuild_key = $1`,
+        [r.rebuildKey, jobId],
+      );
+      await insertJob(client, {
         jobId,
-      ]);
-      await insertJob(client, { jobId, kind: 'index', tenant: r.tenant, catalog: r.catalog, rebuildKey: r.rebuildKey });
+        kind: 'index',
+        tenant: r.tenant,
+        catalog: r.catalog,
+        rebuildKey: r.rebuildKey,
+      });
     });
   }
 
@@ -380,7 +437,8 @@ export class Warehouse {
       let quantiles: (number | null)[] = [null, null, null];
       if (status === 'success') {
         const res = await client.query<{ lag: number }>(
-          `SELECT greatest(0, extract(epoch FROM ($2::timestamptz - coalesce(i.source_updated_at, g.started_at))))::float8 AS lag
+          `SELECT greatest(0, extract(epoch FROM ($2::timestamptz - coalesce(i.source_updated_at,
+             g.started_at))))::float8 AS lag
            FROM index_rebuilds r JOIN ingestion_items i ON i.ingestion_id = ANY (r.ingestion_ids)
            JOIN ingestions g ON g.id = i.ingestion_id WHERE r.rebuild_key = $1`,
           [rebuildKey, stoppedAt],
@@ -415,7 +473,14 @@ export class Warehouse {
          VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (ingestion_id) DO UPDATE SET cursor = excluded.cursor, records = excluded.records,
            rejected = excluded.rejected, pages = excluded.pages, empty_pages = excluded.empty_pages, updated_at = now()`,
-        [ingestion.id, checkpoint.cursor, checkpoint.records, checkpoint.rejected, checkpoint.pages, checkpoint.emptyPages],
+        [
+          ingestion.id,
+          checkpoint.cursor,
+          checkpoint.records,
+          checkpoint.rejected,
+          checkpoint.pages,
+          checkpoint.emptyPages,
+        ],
       );
     });
   }
@@ -426,10 +491,21 @@ export class Warehouse {
       [ingestionId],
     );
     const r = res.rows[0];
-    return r ? { cursor: r.cursor, records: r.records, rejected: r.rejected, pages: r.pages, emptyPages: r.empty_pages } : undefined;
+    return r
+      ? {
+          cursor: r.cursor,
+          records: r.records,
+          rejected: r.rejected,
+          pages: r.pages,
+          emptyPages: r.empty_pages,
+        }
+      : undefined;
   }
 
-  async topRejectionReasons(ingestionId: string, limit: number): Promise<{ reason: string; count: number }[]> {
+  async topRejectionReasons(
+    ingestionId: string,
+    limit: number,
+  ): Promise<{ reason: string; count: number }[]> {
     const res = await this.pool.query(
       `SELECT reason, count(*)::int AS count FROM rejected_records WHERE ingestion_id = $1
        GROUP BY reason ORDER BY count(*) DESC, reason LIMIT $2`,
@@ -439,10 +515,13 @@ export class Warehouse {
   }
 
   /** Products a full feed carries, and products the catalog holds now. */
-  async fullFeedSizes(ingestion: Pick<IngestionRow, 'id' | 'tenant' | 'catalog'>): Promise<{ staged: number; current: number }> {
+  async fullFeedSizes(
+    ingestion: Pick<IngestionRow, 'id' | 'tenant' | 'catalog'>,
+  ): Promise<{ staged: number; current: number }> {
     const res = await this.pool.query(
       `SELECT (SELECT count(*)::int FROM ingestion_items WHERE ingestion_id = $1) AS staged,
-              (SELECT count(*)::int FROM products WHERE tenant = $2 AND catalog = $3 AND removed_at IS NULL) AS current`,
+              (SELECT count(*)::int FROM products WHERE tenant = $2 AND catalog = $3
+                AND removed_at IS NULL) AS current`,
       [ingestion.id, ingestion.tenant, ingestion.catalog],
     );
     return res.rows[0];
@@ -450,35 +529,40 @@ export class Warehouse {
 
   /** Stores what a source pull read, for an ingestion whose records were staged by the pull. */
   async recordReadCounts(id: string, recordsRead: number, rejected: number): Promise<void> {
-    await this.pool.query(`UPDATE ingestions SET records_read = $2, records_rejected = $3 WHERE id = $1`, [
-      id,
-      recordsRead,
-      rejected,
-    ]);
+    await this.pool.query(
+      `UPDATE ingestions SET records_read = $2, records_rejected = $3 WHERE id = $1`,
+      [id, recordsRead, rejected],
+    );
   }
 
   async readCounts(id: string): Promise<{ recordsRead: number; rejected: number }> {
     const res = await this.pool.query(
-      `SELECT coalesce(records_read, 0) AS read, coalesce(records_rejected, 0) AS rejected FROM ingestions WHERE id = $1`,
+      `SELECT coalesce(records_read, 0) AS read, coalesce(records_rejected, 0) AS rejected
+         FROM ingestions WHERE id = $1`,
       [id],
     );
     return { recordsRead: res.rows[0]?.read ?? 0, rejected: res.rows[0]?.rejected ?? 0 };
   }
 
   async getWatermark(tenant: string, source: string, stream: string): Promise<Date | null> {
-    const res = await this.pool.query(`SELECT value FROM watermarks WHERE tenant = $1 AND source = $2 AND stream = $3`, [
-      tenant,
-      source,
-      stream,
-    ]);
+    const res = await this.pool.query(
+      `SELECT value FROM watermarks WHERE tenant = $1 AND source = $2 AND stream = $3`,
+      [tenant, source, stream],
+    );
     return res.rows[0]?.value ?? null;
   }
 
   /** Moves a watermark forward, never back. */
-  async advanceWatermark(tenant: string, source: string, stream: string, value: Date): Promise<Date> {
+  async advanceWatermark(
+    tenant: string,
+    source: string,
+    stream: string,
+    value: Date,
+  ): Promise<Date> {
     const res = await this.pool.query(
       `INSERT INTO watermarks (tenant, source, stream, value) VALUES ($1, $2, $3, $4)
-       ON CONFLICT (tenant, source, stream) DO UPDATE SET value = greatest(watermarks.value, excluded.value), updated_at = now()
+       ON CONFLICT (tenant, source, stream) DO UPDATE SET value = greatest(watermarks.value,
+         excluded.value), updated_at = now()
        RETURNING value`,
       [tenant, source, stream, value],
     );
@@ -491,10 +575,12 @@ export class Warehouse {
    */
   async reserveCall(key: string, capacity: number, refillPerSec: number): Promise<number> {
     const res = await this.pool.query<{ tokens: number }>(
-      `INSERT INTO rate_limit_buckets AS b (key, capacity, refill_per_sec, tokens) VALUES ($1, $2::float8, $3::float8, $2::float8 - 1)
+      `INSERT INTO rate_limit_buckets AS b (key, capacity, refill_per_sec, tokens) VALUES ($1,
+         $2::float8, $3::float8, $2::float8 - 1)
        ON CONFLICT (key) DO UPDATE SET
          capacity = excluded.capacity, refill_per_sec = excluded.refill_per_sec,
-         tokens = least(excluded.capacity, b.tokens + extract(epoch FROM clock_timestamp() - b.updated_at) * excluded.refill_per_sec) - 1,
+         tokens = least(excluded.capacity, b.tokens + extract(epoch
+           FROM clock_timestamp() - b.updated_at) * excluded.refill_per_sec) - 1,
          updated_at = clock_timestamp()
        RETURNING tokens`,
       [key, capacity, refillPerSec],
@@ -506,7 +592,8 @@ export class Warehouse {
   /** After a 429: empties the bucket so every worker waits out the server's delay. */
   async penalize(key: string, waitMs: number): Promise<void> {
     await this.pool.query(
-      `UPDATE rate_limit_buckets SET tokens = least(tokens, -($2::float8 / 1000) * refill_per_sec), updated_at = clock_timestamp()
+      `UPDATE rate_limit_buckets SET tokens = least(tokens, -($2::float8 / 1000) * refill_per_sec),
+         updated_at = clock_timestamp()
        WHERE key = $1`,
       [key, waitMs],
     );
@@ -530,15 +617,33 @@ export class Warehouse {
 
 async function insertJob(
   client: PoolClient,
-  j: { jobId: string; kind: string; tenant: string; catalog: string; ingestionId?: string; seq?: number; rebuildKey?: string },
+  j: {
+    jobId: string;
+    kind: string;
+    tenant: string;
+    catalog: string;
+    ingestionId?: string;
+    seq?: number;
+    rebuildKey?: string;
+  },
 ): Promise<void> {
   const inserted = await client.query(
     `INSERT INTO catalog_jobs (job_id, kind, tenant, catalog, ingestion_id, batch_seq, rebuild_key, status)
      VALUES ($1, $2, $3, $4, $5, $6, $7, 'submitted') ON CONFLICT (job_id) DO NOTHING`,
-    [j.jobId, j.kind, j.tenant, j.catalog, j.ingestionId ?? null, j.seq ?? null, j.rebuildKey ?? null],
+    [
+      j.jobId,
+      j.kind,
+      j.tenant,
+      j.catalog,
+      j.ingestionId ?? null,
+      j.seq ?? null,
+      j.rebuildKey ?? null,
+    ],
   );
   if (inserted.rowCount) {
-    await client.query(`INSERT INTO catalog_job_events (job_id, status) VALUES ($1, 'submitted')`, [j.jobId]);
+    await client.query(`INSERT INTO catalog_job_events (job_id, status) VALUES ($1, 'submitted')`, [
+      j.jobId,
+    ]);
   }
 }
 

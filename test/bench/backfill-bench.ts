@@ -18,8 +18,13 @@ const LEAK = arg('leak', 2);
 const out = (line: string) => process.stdout.write(`${line}\n`);
 
 async function main(): Promise<void> {
-  const s = await startTestStack({ apiKeys: { shop: 'shpat_bench' }, fakeApi: { jobDurationMs: [0, 0] } });
-  const shopify = await new FakeShopify({ bench: { token: 'shpat_bench', products: PRODUCTS, bucketSize: BUCKET, leakPerSecond: LEAK } }).start();
+  const s = await startTestStack({
+    apiKeys: { shop: 'shpat_bench' },
+    fakeApi: { jobDurationMs: [0, 0] },
+  });
+  const shopify = await new FakeShopify({
+    bench: { token: 'shpat_bench', products: PRODUCTS, bucketSize: BUCKET, leakPerSecond: LEAK },
+  }).start();
   try {
     const started = performance.now();
     const summary = (await s.env.client.workflow.execute('syncSource', {
@@ -29,7 +34,13 @@ async function main(): Promise<void> {
         {
           tenant: 'bench',
           catalog: 'main',
-          source: { kind: 'shopify', baseUrl: shopify.shopUrl('bench'), keyRef: 'shop', bucketSize: BUCKET, leakPerSecond: LEAK },
+          source: {
+            kind: 'shopify',
+            baseUrl: shopify.shopUrl('bench'),
+            keyRef: 'shop',
+            bucketSize: BUCKET,
+            leakPerSecond: LEAK,
+          },
           mode: 'backfill',
           pollIntervalMs: 200,
         },
@@ -38,11 +49,19 @@ async function main(): Promise<void> {
     const wall = (performance.now() - started) / 1000;
     const stats = shopify.stats('bench');
     const bound = Math.max(0, stats.requests - BUCKET) / LEAK;
-    const rows = await s.pool.query(`SELECT count(*)::int AS n FROM products WHERE tenant = 'bench'`);
+    const rows = await s.pool.query(
+      `SELECT count(*)::int AS n FROM products WHERE tenant = 'bench'`,
+    );
     out(`backfill of ${PRODUCTS} products, bucket ${BUCKET}, leak ${LEAK}/s`);
-    out(`records ${summary.records}, warehouse rows ${rows.rows[0].n}, pages ${summary.pages}, segments ${summary.segments}`);
-    out(`requests ${stats.requests}, 429s ${stats.throttled}, throttled waits ${summary.throttledWaits}`);
-    out(`wall ${wall.toFixed(1)} s; rate-limit lower bound ${bound.toFixed(1)} s (${((bound / wall) * 100).toFixed(0)}% of wall)`);
+    out(
+      `records ${summary.records}, warehouse rows ${rows.rows[0].n}, pages ${summary.pages}, segments ${summary.segments}`,
+    );
+    out(
+      `requests ${stats.requests}, 429s ${stats.throttled}, throttled waits ${summary.throttledWaits}`,
+    );
+    out(
+      `wall ${wall.toFixed(1)} s; rate-limit lower bound ${bound.toFixed(1)} s (${((bound / wall) * 100).toFixed(0)}% of wall)`,
+    );
   } finally {
     await shopify.stop();
     await s.stop();

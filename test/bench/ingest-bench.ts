@@ -36,16 +36,38 @@ async function run(s: TestStack, input: IngestCatalogInput) {
   })) as IngestSummary;
   const wallMs = performance.now() - started;
   const history = await s.env.client.workflow.getHandle(workflowId).fetchHistory();
-  return { summary, wallMs, events: history.events!.length, historyBytes: JSON.stringify(history).length };
+  return {
+    summary,
+    wallMs,
+    events: history.events!.length,
+    historyBytes: JSON.stringify(history).length,
+  };
 }
 
-function input(tenant: string, catalog: string, path: string, extra: Partial<IngestCatalogInput> = {}): IngestCatalogInput {
-  return { tenant, catalog, source: { kind: 'file', path }, pollIntervalMs: 200, requestIndexRebuild: false, ...extra };
+function input(
+  tenant: string,
+  catalog: string,
+  path: string,
+  extra: Partial<IngestCatalogInput> = {},
+): IngestCatalogInput {
+  return {
+    tenant,
+    catalog,
+    source: { kind: 'file', path },
+    pollIntervalMs: 200,
+    requestIndexRebuild: false,
+    ...extra,
+  };
 }
 
 async function main(): Promise<void> {
-  const s = await startTestStack({ fakeApi: { jobDurationMs: [0, 0], endpointIntervalMs: 0 }, worker: false });
-  out(`warehouse: ${s.db.server ? 'Postgres server' : 'embedded PGlite'}; machine: ${availableParallelism()} cores`);
+  const s = await startTestStack({
+    fakeApi: { jobDurationMs: [0, 0], endpointIntervalMs: 0 },
+    worker: false,
+  });
+  out(
+    `warehouse: ${s.db.server ? 'Postgres server' : 'embedded PGlite'}; machine: ${availableParallelism()} cores`,
+  );
   const worker = await startWorkerProcess(s);
   try {
     const dir = join(PROJECT_ROOT, '.data', 'bench');
@@ -58,14 +80,24 @@ async function main(): Promise<void> {
     const st = big.summary.stage;
     out();
     out(`== ${PRODUCTS} generated products, job time ~0, delta batches of <= 5000 / 4.5 MB`);
-    out(`end to end:        ${(big.wallMs / 1000).toFixed(2)} s, ${Math.round(st.recordsRead / (big.wallMs / 1000))} products/s`);
-    out(`batches / jobs:    ${st.batches} batches, ${big.summary.jobs.length} jobs, ${big.summary.polls} status checks, ${(st.bytes / 1e6).toFixed(1)} MB sent`);
+    out(
+      `end to end:        ${(big.wallMs / 1000).toFixed(2)} s, ${Math.round(st.recordsRead / (big.wallMs / 1000))} products/s`,
+    );
+    out(
+      `batches / jobs:    ${st.batches} batches, ${big.summary.jobs.length} jobs, ${big.summary.polls} status checks, ${(st.bytes / 1e6).toFixed(1)} MB sent`,
+    );
     const afterRun = memoryOf(worker.pid!);
-    out(`worker memory:     peak RSS ${afterRun.peak.toFixed(0)} MB (${before.peak.toFixed(0)} MB of it at start-up, prebuilt workflow bundle), RSS after the run ${afterRun.now.toFixed(0)} MB`);
-    out(`history:           ${big.events} events, ${(big.historyBytes / 1024).toFixed(0)} KiB per ingestion; ${(big.events / st.batches).toFixed(1)} events per batch`);
+    out(
+      `worker memory:     peak RSS ${afterRun.peak.toFixed(0)} MB (${before.peak.toFixed(0)} MB of it at start-up, prebuilt workflow bundle), RSS after the run ${afterRun.now.toFixed(0)} MB`,
+    );
+    out(
+      `history:           ${big.events} events, ${(big.historyBytes / 1024).toFixed(0)} KiB per ingestion; ${(big.events / st.batches).toFixed(1)} events per batch`,
+    );
 
     const again = await run(s, input('bench', 'big', file));
-    out(`re-run same data:  ${(again.wallMs / 1000).toFixed(2)} s, ${again.summary.stage.upserted} rows changed, ${again.summary.stage.unchanged} unchanged`);
+    out(
+      `re-run same data:  ${(again.wallMs / 1000).toFixed(2)} s, ${again.summary.stage.upserted} rows changed, ${again.summary.stage.unchanged} unchanged`,
+    );
 
     const small = join(dir, 'small.jsonl');
     await generateCatalog(small, 100);
@@ -90,9 +122,16 @@ async function main(): Promise<void> {
         'feed_samples/googlemerchstore_retail_api_products_some_invalid.jsonl',
       ];
       for (const name of files) {
-        const r = await run(s, input('real', name.replace(/\W+/g, '-'), catalogFile(name), { batching: { maxProducts: 1_000 } }));
+        const r = await run(
+          s,
+          input('real', name.replace(/\W+/g, '-'), catalogFile(name), {
+            batching: { maxProducts: 1_000 },
+          }),
+        );
         const t = r.summary.stage;
-        out(`${name}: ${t.recordsRead} records, ${t.rejected} rejected, ${t.products} products, ${t.batches} batches, ${r.summary.jobs.length} jobs, ${(r.wallMs / 1000).toFixed(2)} s`);
+        out(
+          `${name}: ${t.recordsRead} records, ${t.rejected} rejected, ${t.products} products, ${t.batches} batches, ${r.summary.jobs.length} jobs, ${(r.wallMs / 1000).toFixed(2)} s`,
+        );
       }
     }
     out();

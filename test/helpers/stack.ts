@@ -34,7 +34,10 @@ let cliPath: Promise<string | undefined> | undefined;
 
 /** Starts the Temporal dev server from the CLI binary the project finds or builds. */
 export async function startTemporal(): Promise<TestWorkflowEnvironment> {
-  cliPath ??= findTemporalCli({ projectRoot: PROJECT_ROOT, say: (m) => process.stderr.write(`${m}\n`) });
+  cliPath ??= findTemporalCli({
+    projectRoot: PROJECT_ROOT,
+    say: (m) => process.stderr.write(`${m}\n`),
+  });
   const path = await cliPath;
   return TestWorkflowEnvironment.createLocal(
     path ? { server: { executable: { type: 'existing-path', path } } } : {},
@@ -42,7 +45,11 @@ export async function startTemporal(): Promise<TestWorkflowEnvironment> {
 }
 
 export async function startTestStack(
-  options: { fakeApi?: FakeCatalogApiOptions; worker?: boolean; apiKeys?: Record<string, string> } = {},
+  options: {
+    fakeApi?: FakeCatalogApiOptions;
+    worker?: boolean;
+    apiKeys?: Record<string, string>;
+  } = {},
 ): Promise<TestStack> {
   const { logger, lines } = memoryLogger();
   installTemporalRuntime(logger);
