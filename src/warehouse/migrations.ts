@@ -33,7 +33,8 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       CREATE TABLE products (
         tenant            text NOT NULL,
         catalog           text NOT NULL,
-        product_id        text NOT NULL,
+        -- Byte order, like ingestion_items, so the two join on their indexes.
+        product_id        text COLLATE "C" NOT NULL,
         title             text NOT NULL,
         price             numeric,
         currency          text,

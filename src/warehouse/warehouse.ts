@@ -171,7 +171,7 @@ export class Warehouse {
         `UPDATE ingestion_items i SET operation = jsonb_set(i.operation::jsonb, '{value}', p.body)::text,
            content_hash = p.content_hash, source_updated_at = p.source_updated_at
          FROM products p
-         WHERE i.ingestion_id = $1 AND p.tenant = $2 AND p.catalog = $3 AND p.product_id = i.product_id COLLATE "C"
+         WHERE i.ingestion_id = $1 AND p.tenant = $2 AND p.catalog = $3 AND p.product_id = i.product_id
            AND i.source_updated_at IS NOT NULL AND p.source_updated_at > i.source_updated_at`,
         [ingestion.id, ingestion.tenant, ingestion.catalog],
       );
@@ -179,7 +179,7 @@ export class Warehouse {
         ? await client.query(
             `UPDATE products p SET removed_at = now(), changed_at = now()
              WHERE p.tenant = $2 AND p.catalog = $3 AND p.removed_at IS NULL AND NOT EXISTS (
-               SELECT 1 FROM ingestion_items i WHERE i.ingestion_id = $1 AND i.product_id = p.product_id COLLATE "C")`,
+               SELECT 1 FROM ingestion_items i WHERE i.ingestion_id = $1 AND i.product_id = p.product_id)`,
             [ingestion.id, ingestion.tenant, ingestion.catalog],
           )
         : undefined;

@@ -121,10 +121,10 @@ async function main(): Promise<void> {
         'feed_samples/bloomreach_pacifichome_mini_en.jsonl',
         'feed_samples/googlemerchstore_retail_api_products_some_invalid.jsonl',
       ];
-      for (const name of files) {
+      for (const [i, name] of files.entries()) {
         const r = await run(
           s,
-          input('real', name.replace(/\W+/g, '-'), catalogFile(name), {
+          input('real', `catalog-${i}`, catalogFile(name), {
             batching: { maxProducts: 1_000 },
           }),
         );
