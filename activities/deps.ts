@@ -17,11 +17,24 @@ export interface ActivityDeps {
   catalogApiBaseUrl: string;
   /** Named API keys; workflow inputs carry only the names. */
   apiKeys: Readonly<Record<string, string>>;
+  /** Named source API tokens, a separate set: a source never receives a catalog API key. */
+  sourceTokens: Readonly<Record<string, string>>;
   /** Reaches the index singleton (workflows cannot use a client themselves). */
   client: Client;
   taskQueue: string;
   logger: Logger;
   metrics: Metrics;
+}
+
+/** The source token for a reference; the error names the reference, never a value. */
+export function resolveSourceToken(deps: ActivityDeps, tokenRef: string): string {
+  const token = deps.sourceTokens[tokenRef.toLowerCase()];
+  if (!token) {
+    throw new SecretMissingError(
+      `no source token named "${tokenRef}" in this worker (set SOURCE_TOKEN_${tokenRef.toUpperCase()})`,
+    );
+  }
+  return token;
 }
 
 /** The key for a reference; the error names the reference, never a value. */

@@ -16,7 +16,7 @@ import {
 import { mappingSchema } from '../src/products/mapping';
 import { PRESETS, type PresetName } from '../src/products/presets';
 import type { PullCheckpoint } from '../src/warehouse/warehouse';
-import { type ActivityDeps, activityLogger, resolveKey } from './deps';
+import { type ActivityDeps, activityLogger, resolveSourceToken } from './deps';
 import { RecordChunk } from './record-chunk';
 
 /** Waits longer than this are handed to the workflow as a durable timer, freeing the worker slot. */
@@ -29,11 +29,15 @@ const QUOTA_RETRY_MS = 15 * 60_000;
 export function createSyncActivities(deps: ActivityDeps) {
   return {
     /** The tenant's watermark for the source's products, as ISO-8601, or null before any sync. */
-    async readWatermark(input: { tenant: string; source: ApiSource }): Promise<string | null> {
+    async readWatermark(input: {
+      tenant: string;
+      catalog: string;
+      source: ApiSource;
+    }): Promise<string | null> {
       const value = await deps.warehouse.getWatermark(
         input.tenant,
         sourceKey(input.source),
-        'products',
+        productStream(input.catalog),
       );
       return value ? value.toISOString() : null;
     },
@@ -41,13 +45,14 @@ export function createSyncActivities(deps: ActivityDeps) {
     /** Moves the watermark forward once the records it covers are in the warehouse. */
     async advanceWatermark(input: {
       tenant: string;
+      catalog: string;
       source: ApiSource;
       value: number;
     }): Promise<string> {
       const value = await deps.warehouse.advanceWatermark(
         input.tenant,
         sourceKey(input.source),
-        'products',
+        productStream(input.catalog),
         new Date(input.value),
       );
       return value.toISOString();
@@ -64,7 +69,7 @@ export function createSyncActivities(deps: ActivityDeps) {
       const connector = createConnector(
         deps.httpClient,
         input.source,
-        resolveKey(deps, input.source.keyRef),
+        resolveSourceToken(deps, input.source.keyRef),
       );
       const limit = rateLimitOf(input.source);
       const mapping = mappingSchema.parse(PRESETS[connector.preset as PresetName]);
@@ -191,4 +196,9 @@ async function stagePage(
   };
   await deps.warehouse.stagePulledPage(ingestion, chunk.itemList(), chunk.rejected, next);
   Object.assign(cp, next);
+}
+
+/** Each catalog fed from a source keeps its own watermark. */
+function productStream(catalog: string): string {
+  return `products/${catalog}`;
 }

@@ -6,6 +6,9 @@ export const DEFAULT_TASK_QUEUE = 'catalog-ingest';
 /** Prefix of the environment variables that hold named catalog API keys. */
 export const API_KEY_ENV_PREFIX = 'CATALOG_API_KEY_';
 
+/** Prefix of the environment variables that hold named source API tokens. */
+export const SOURCE_TOKEN_ENV_PREFIX = 'SOURCE_TOKEN_';
+
 const durationMs = z.coerce.number().int().nonnegative();
 
 const configSchema = z.object({
@@ -33,8 +36,10 @@ const configSchema = z.object({
     /** Name of the key used when a workflow input names none. Default: `default`. */
     defaultKeyRef: z.string().min(1).default('default'),
   }),
-  /** Named API keys, resolved in the worker only. Never logged, never sent to Temporal. */
+  /** Named catalog API keys, resolved in the worker only. Never logged, never sent to Temporal. */
   apiKeys: z.record(z.string(), z.string().min(1)),
+  /** Named source API tokens (`SOURCE_TOKEN_<NAME>`), kept apart from the catalog API keys. */
+  sourceTokens: z.record(z.string(), z.string().min(1)),
   log: z.object({
     /** Default: `info`. */
     level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
@@ -58,15 +63,20 @@ export type Env = Record<string, string | undefined>;
 
 /** Collects `CATALOG_API_KEY` (the `default` key) and `CATALOG_API_KEY_<NAME>` (key `<name>`). */
 function collectApiKeys(env: Env): Record<string, string> {
-  const keys: Record<string, string> = {};
+  const keys = collectPrefixed(env, API_KEY_ENV_PREFIX);
   if (env.CATALOG_API_KEY) keys.default = env.CATALOG_API_KEY;
+  return keys;
+}
 
+/** `<PREFIX><NAME>=value` becomes `{ name: value }`. */
+function collectPrefixed(env: Env, prefix: string): Record<string, string> {
+  const found: Record<string, string> = {};
   for (const [name, value] of Object.entries(env)) {
-    if (name.startsWith(API_KEY_ENV_PREFIX) && value) {
-      keys[name.slice(API_KEY_ENV_PREFIX.length).toLowerCase()] = value;
+    if (name.startsWith(prefix) && name.length > prefix.length && value) {
+      found[name.slice(prefix.length).toLowerCase()] = value;
     }
   }
-  return keys;
+  return found;
 }
 
 function blankToUndefined(value: string | undefined): string | undefined {
@@ -111,6 +121,7 @@ export function loadConfig(env: Env = process.env): Config {
       defaultKeyRef: blankToUndefined(env.CATALOG_API_KEY_REF),
     },
     apiKeys: collectApiKeys(env),
+    sourceTokens: collectPrefixed(env, SOURCE_TOKEN_ENV_PREFIX),
     log: { level: blankToUndefined(env.LOG_LEVEL) },
     metrics: { port: blankToUndefined(env.METRICS_PORT), host: blankToUndefined(env.METRICS_HOST) },
     ingest: {

@@ -18,7 +18,18 @@ export interface SyncScheduleOptions {
   sync?: Partial<SyncSourceInput>;
 }
 
-const INTERVAL = /^\d+(ms|s|m|h|d)$/;
+const INTERVAL = /^(\d+)(m|h|d)$/;
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** Whole minutes, hours or days, from one minute to one year. */
+function intervalProblem(every: string): string | undefined {
+  const m = INTERVAL.exec(every);
+  if (!m) return `--every must look like 15m, 1h or 1d, not "${every}"`;
+  const ms = Number(m[1]) * UNIT_MS[m[2] as keyof typeof UNIT_MS];
+  if (ms < 60_000 || ms > 366 * 86_400_000)
+    return `--every must be between 1m and 366d, not "${every}"`;
+  return undefined;
+}
 
 export function syncScheduleId(tenant: string, catalog: string, source: ApiSource): string {
   return `sync/${tenant}/${catalog}/${source.kind}`;
@@ -29,8 +40,8 @@ export function syncScheduleId(tenant: string, catalog: string, source: ApiSourc
  * when the next is due is not overlapped: the next is skipped (SKIP), explicitly.
  */
 export async function createSyncSchedule(client: Client, o: SyncScheduleOptions): Promise<string> {
-  if (!INTERVAL.test(o.every))
-    throw new Error(`--every must look like 30s, 15m or 1h, not "${o.every}"`);
+  const problem = intervalProblem(o.every);
+  if (problem) throw new Error(problem);
   const scheduleId = o.scheduleId ?? syncScheduleId(o.tenant, o.catalog, o.source);
   const input: SyncSourceInput = {
     ...o.sync,

@@ -106,6 +106,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         warehouse,
         catalogApiBaseUrl,
         apiKeys,
+        sourceTokens: o.config.sourceTokens,
         logger: o.logger,
         metrics,
       });

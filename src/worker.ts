@@ -23,6 +23,8 @@ export interface IngestWorkerOptions {
   warehouse: Warehouse;
   catalogApiBaseUrl: string;
   apiKeys: Readonly<Record<string, string>>;
+  /** Default: none. */
+  sourceTokens?: Readonly<Record<string, string>>;
   logger: Logger;
   metrics: Metrics;
   /** Default: 20. */
@@ -61,6 +63,7 @@ export async function createIngestWorker(o: IngestWorkerOptions): Promise<Ingest
     httpClient: http,
     catalogApiBaseUrl: o.catalogApiBaseUrl,
     apiKeys: o.apiKeys,
+    sourceTokens: o.sourceTokens ?? {},
     client: o.client,
     taskQueue: o.taskQueue,
     logger: o.logger,

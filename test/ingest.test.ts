@@ -74,6 +74,7 @@ describe('ingesting catalogs through Temporal, the warehouse and the catalog API
       httpClient: s.worker!.http,
       catalogApiBaseUrl: s.fakeApi.url,
       apiKeys: { default: TEST_API_KEY },
+      sourceTokens: {},
       client: s.env.client,
       taskQueue: s.taskQueue,
       logger: s.logger,

@@ -21,7 +21,7 @@ describe('a worker killed in the middle of a backfill', () => {
   });
 
   it('resumes on a new worker, losing and repeating no record', async () => {
-    const env = { CATALOG_API_KEY_SHOPA: 'shpat_crash' };
+    const env = { SOURCE_TOKEN_SHOPA: 'shpat_crash' };
     const first = await startWorkerProcess(s, env);
     const handle = await s.env.client.workflow.start('syncSource', {
       taskQueue: s.taskQueue,

@@ -16,7 +16,7 @@ describe('syncing products from rate-limited source APIs', () => {
   let salesforce: FakeSalesforce;
 
   before(async () => {
-    s = await startTestStack({ apiKeys: TOKENS, fakeApi: { jobDurationMs: [50, 200] } });
+    s = await startTestStack({ sourceTokens: TOKENS, fakeApi: { jobDurationMs: [50, 200] } });
     shopify = await new FakeShopify().start();
     salesforce = await new FakeSalesforce().start();
   });
@@ -141,6 +141,43 @@ describe('syncing products from rate-limited source APIs', () => {
       [...changed, ...created].map(String).sort(),
     );
     assert.equal((await warehouseIds('small')).length, 3_005);
+  });
+
+  it('keeps a watermark per catalog, so a second catalog fed from the same source gets everything', async () => {
+    const source: ApiSource = {
+      kind: 'shopify',
+      baseUrl: shopify.shopUrl('small'),
+      keyRef: 'shopb',
+      bucketSize: 5,
+      leakPerSecond: 4,
+    };
+    const summary = await sync({
+      tenant: 'small',
+      catalog: 'second',
+      source,
+      mode: 'incremental',
+      pageSize: 250,
+    });
+    assert.equal(summary.since, null);
+    assert.equal(summary.records, 3_005);
+  });
+
+  it('never sends a catalog API key to a source: source tokens are a separate set', async () => {
+    shopify.addShop('spy', { token: 'not-the-catalog-key', products: 1 });
+    const source: ApiSource = {
+      kind: 'shopify',
+      baseUrl: shopify.shopUrl('spy'),
+      keyRef: 'default',
+    };
+    const err = await sync({ tenant: 'spy', catalog: 'main', source, mode: 'backfill' }).catch(
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof WorkflowFailedError);
+    assert.match(
+      String((err.cause?.cause as Error | undefined)?.message),
+      /no source token named "default"/,
+    );
+    assert.equal(shopify.stats('spy').requests, 0, 'nothing was sent to the source');
   });
 
   it('fails fast with a clear error when the paging cursor loops', async () => {

@@ -90,6 +90,7 @@ export async function syncSource(input: SyncSourceInput): Promise<SyncSummary> {
 
   const watermark = await advanceWatermark({
     tenant: input.tenant,
+    catalog: input.catalog,
     source: input.source,
     value: cp.startedAt,
   });
@@ -116,7 +117,7 @@ async function firstCheckpoint(
   const watermark =
     mode === 'backfill'
       ? null
-      : await readWatermark({ tenant: input.tenant, source: input.source });
+      : await readWatermark({ tenant: input.tenant, catalog: input.catalog, source: input.source });
   const overlap = input.overlapMs ?? DEFAULT_OVERLAP_MS;
   const since = watermark === null ? null : new Date(Date.parse(watermark) - overlap).toISOString();
   return {

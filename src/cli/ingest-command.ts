@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { Config } from '../config';
+import { checkIngestInput } from '../domain-validation';
+import { describeRetry, hasWorker, watch } from './progress';
 import {
   type FeedMode,
   type FileSource,
@@ -23,6 +25,8 @@ export interface IngestCommandOptions {
   pollIntervalMs?: number;
   workflowId?: string;
   wait: boolean;
+  /** Let a full feed remove more than half of the catalog. */
+  allowShrink?: boolean;
 }
 
 /** Builds the workflow input exactly as `temporal workflow start --input` would carry it. */
@@ -42,8 +46,12 @@ export function buildIngestInput(o: IngestCommandOptions, config: Config): Inges
     },
     pollIntervalMs: o.pollIntervalMs ?? config.ingest.pollIntervalMs,
     rebuildIntervalMs: config.ingest.rebuildIntervalMs,
+    ...(o.allowShrink ? { allowShrink: true } : {}),
   };
 }
+
+/** Input refused before anything started: a usage error. */
+export class InvalidInputError extends Error {}
 
 export function ingestWorkflowId(tenant: string, catalog: string): string {
   return `ingest/${tenant}/${catalog}/${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
@@ -55,6 +63,9 @@ export async function runIngestCommand(
   config: Config,
   out = process.stdout,
 ): Promise<number> {
+  const input = buildIngestInput(o, config);
+  const invalid = checkIngestInput(input);
+  if (invalid) throw new InvalidInputError(`invalid input: ${invalid}`);
   const address = config.temporal.address ?? '127.0.0.1:7233';
   const connection = await Connection.connect({ address }).catch((err: unknown) => {
     throw new Error(
@@ -67,7 +78,7 @@ export async function runIngestCommand(
     const handle = await client.workflow.start('ingestCatalog', {
       taskQueue: config.temporal.taskQueue,
       workflowId,
-      args: [buildIngestInput(o, config)],
+      args: [input],
     });
     out.write(`started ${workflowId}\n`);
     if (!(await hasWorker(client, config.temporal.namespace, config.temporal.taskQueue))) {
@@ -77,15 +88,7 @@ export async function runIngestCommand(
     }
     if (!o.wait) return 0;
 
-    let last = '';
-    const timer = setInterval(() => {
-      describeProgress(handle)
-        .then((line) => {
-          if (line !== last) out.write(`  ${line}\n`);
-          last = line;
-        })
-        .catch(() => undefined);
-    }, 1_000);
+    const stop = watch(() => describeProgress(handle), out);
     try {
       const summary = (await handle.result()) as IngestSummary;
       out.write(formatSummary(summary));
@@ -96,36 +99,19 @@ export async function runIngestCommand(
       out.write(`ingestion failed: ${cause}\n`);
       return 1;
     } finally {
-      clearInterval(timer);
+      stop();
     }
   } finally {
     await connection.close();
   }
 }
 
-async function hasWorker(client: Client, namespace: string, taskQueue: string): Promise<boolean> {
-  const queue = await client.workflowService
-    .describeTaskQueue({ namespace, taskQueue: { name: taskQueue }, taskQueueType: 1 })
-    .catch(() => undefined);
-  return (queue?.pollers?.length ?? 0) > 0;
-}
-
 /** The workflow's own progress, plus any activity that is waiting to be retried and why. */
 async function describeProgress(handle: WorkflowHandle): Promise<string> {
   const p = await handle.query<IngestProgress>(INGEST_PROGRESS_QUERY);
-  let line = `${p.phase}: ${p.submitted}/${p.batches} batches submitted, ${p.finished} jobs ended`;
-  const { raw } = await handle.describe();
-  const retrying = raw.pendingActivities?.find(
-    (a) => (a.attempt ?? 0) > 1 && a.lastFailure?.message && a.activityType?.name !== 'awaitJob',
-  );
-  if (retrying) {
-    const next = retrying.nextAttemptScheduleTime?.seconds;
-    const wait = next
-      ? ` (next try in ${Math.max(0, Math.round(Number(next) - Date.now() / 1000))} s)`
-      : '';
-    line += `; ${retrying.activityType?.name} attempt ${retrying.attempt}${wait} after: ${retrying.lastFailure!.message}`;
-  }
-  return line;
+  const line = `${p.phase}: ${p.submitted}/${p.batches} batches submitted, ${p.finished} jobs ended`;
+  const retry = await describeRetry(handle);
+  return retry ? `${line}; ${retry}` : line;
 }
 
 export function formatSummary(s: IngestSummary): string {

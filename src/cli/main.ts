@@ -9,13 +9,15 @@ import { createLogger } from '../logger';
 import { PROJECT_ROOT, startStack } from '../stack';
 import { createPool } from '../warehouse/pool';
 import { migrate } from '../warehouse/migrations';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, ScheduleOverlapPolicy } from '@temporalio/client';
+import { checkSyncInput } from '../domain-validation';
 import type { ApiSource, SyncSourceInput, SyncSummary } from '../domain';
 import { FakeSalesforce } from '../fakes/fake-salesforce';
 import { FakeShopify } from '../fakes/fake-shopify';
 import { createSyncSchedule, listSyncSchedules } from '../schedules';
 import { buildWorkflowBundle } from '../temporal/workflow-bundle';
 import { runIngestCommand } from './ingest-command';
+import { describeRetry, hasWorker, watch } from './progress';
 
 function say(message: string): void {
   process.stdout.write(`${message}\n`);
@@ -54,6 +56,29 @@ function innermostMessage(err: unknown): string {
   let current = err as { message?: string; cause?: unknown };
   while (current.cause) current = current.cause as { message?: string; cause?: unknown };
   return current.message ?? String(err);
+}
+
+/** A source from the sync and schedule options, with its rate-limit tuning. */
+function sourceFromOptions(o: {
+  source: string;
+  keyRef: string;
+  bucketSize?: number;
+  leakPerSecond?: number;
+  perMinute?: number;
+}): ApiSource {
+  const source = parseSource(o.source, o.keyRef);
+  if (source.kind === 'shopify') {
+    if (o.bucketSize) source.bucketSize = o.bucketSize;
+    if (o.leakPerSecond) source.leakPerSecond = o.leakPerSecond;
+  } else if (o.perMinute) {
+    source.perMinute = o.perMinute;
+  }
+  return source;
+}
+
+/** Refuses invalid input before anything starts: a usage error, exit code 2. */
+function usageCheck(problem: string | undefined): void {
+  if (problem) throw new InvalidArgumentError(`invalid input: ${problem}`);
 }
 
 function parseSource(value: string, keyRef: string): ApiSource {
@@ -153,6 +178,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--poll-interval <ms>', 'job status check interval', positiveInt)
     .option('--workflow-id <id>')
     .option('--no-wait', 'start and return without waiting for the outcome')
+    .option('--allow-shrink', 'let a full feed remove more than half of the catalog')
     .action(async (o) => {
       exitCode = await runIngestCommand(
         {
@@ -167,6 +193,7 @@ async function main(argv: string[]): Promise<number> {
           ...(o.keyRef ? { keyRef: o.keyRef } : {}),
           ...(o.pollInterval ? { pollIntervalMs: o.pollInterval } : {}),
           ...(o.workflowId ? { workflowId: o.workflowId } : {}),
+          ...(o.allowShrink ? { allowShrink: true } : {}),
         },
         config,
       );
@@ -217,13 +244,9 @@ async function main(argv: string[]): Promise<number> {
       '--source <kind:url>',
       'e.g. shopify:https://acme.myshopify.com or salesforce:https://acme.my.salesforce.com',
     )
-    .option(
+    .requiredOption(
       '--key-ref <name>',
-      'name of the source token the worker resolves (CATALOG_API_KEY_<NAME>)',
-      'default',
-    )
-    .addOption(
-      new Option('--mode <mode>').choices(['incremental', 'backfill']).default('incremental'),
+      'name of the source token the worker resolves (SOURCE_TOKEN_<NAME>)',
     )
     .option(
       '--bucket-size <n>',
@@ -232,32 +255,39 @@ async function main(argv: string[]): Promise<number> {
     )
     .option('--leak-per-second <n>', 'Shopify leak rate (2 standard, 4 Advanced, 20 Plus)', Number)
     .option('--per-minute <n>', 'Salesforce requests per minute for this tenant', positiveInt)
+    .addOption(
+      new Option('--mode <mode>').choices(['incremental', 'backfill']).default('incremental'),
+    )
+    .option('--account <account>', 'catalog API account (default: the tenant)')
     .action(async (o) => {
-      const source = parseSource(o.source, o.keyRef);
-      if (source.kind === 'shopify') {
-        if (o.bucketSize) source.bucketSize = o.bucketSize;
-        if (o.leakPerSecond) source.leakPerSecond = o.leakPerSecond;
-      } else if (o.perMinute) source.perMinute = o.perMinute;
+      const source = sourceFromOptions(o);
+      const input: SyncSourceInput = {
+        tenant: o.tenant,
+        catalog: o.catalog,
+        source,
+        mode: o.mode,
+        pollIntervalMs: config.ingest.pollIntervalMs,
+        rebuildIntervalMs: config.ingest.rebuildIntervalMs,
+        catalogApi: {
+          account: o.account ?? config.catalogApi.account ?? o.tenant,
+          keyRef: config.catalogApi.defaultKeyRef,
+        },
+      };
+      usageCheck(checkSyncInput(input));
       await withClient(config, async (client) => {
         const workflowId = `sync/${o.tenant}/${o.catalog}/${source.kind}/${Date.now()}`;
-        const input: SyncSourceInput = {
-          tenant: o.tenant,
-          catalog: o.catalog,
-          source,
-          mode: o.mode,
-          pollIntervalMs: config.ingest.pollIntervalMs,
-          rebuildIntervalMs: config.ingest.rebuildIntervalMs,
-          catalogApi: {
-            account: config.catalogApi.account ?? o.tenant,
-            keyRef: config.catalogApi.defaultKeyRef,
-          },
-        };
         const handle = await client.workflow.start('syncSource', {
           taskQueue: config.temporal.taskQueue,
           workflowId,
           args: [input],
         });
         say(`started ${workflowId}`);
+        if (!(await hasWorker(client, config.temporal.namespace, config.temporal.taskQueue))) {
+          say(
+            `no worker polls task queue "${config.temporal.taskQueue}" yet: start one with \`npx catalog-ingest worker\``,
+          );
+        }
+        const stop = watch(() => describeRetry(handle), process.stdout);
         try {
           const r = (await handle.result()) as SyncSummary;
           say(
@@ -267,6 +297,8 @@ async function main(argv: string[]): Promise<number> {
         } catch (err) {
           say(`sync failed: ${innermostMessage(err)}`);
           exitCode = 1;
+        } finally {
+          stop();
         }
       });
     });
@@ -313,16 +345,23 @@ async function main(argv: string[]): Promise<number> {
       'e.g. shopify:https://acme.myshopify.com or salesforce:https://acme.my.salesforce.com',
     )
     .requiredOption('--every <interval>', 'e.g. 15m, 1h')
-    .option(
+    .requiredOption(
       '--key-ref <name>',
-      'name of the source token the worker resolves (CATALOG_API_KEY_<NAME>)',
-      'default',
+      'name of the source token the worker resolves (SOURCE_TOKEN_<NAME>)',
     )
+    .option(
+      '--bucket-size <n>',
+      'Shopify bucket size (40 standard, 80 Advanced, 400 Plus)',
+      positiveInt,
+    )
+    .option('--leak-per-second <n>', 'Shopify leak rate (2 standard, 4 Advanced, 20 Plus)', Number)
+    .option('--per-minute <n>', 'Salesforce requests per minute for this tenant', positiveInt)
     .option('--catchup-window <interval>', 'start missed runs within this window', '10m')
     .option('--paused', 'create it paused')
-    .option('--account <account>', 'catalog API account')
+    .option('--account <account>', 'catalog API account (default: the tenant)')
     .action(async (o) => {
-      const source = parseSource(o.source, o.keyRef);
+      const source = sourceFromOptions(o);
+      usageCheck(checkSyncInput({ tenant: o.tenant, catalog: o.catalog, source }));
       await withClient(config, async (client) => {
         const id = await createSyncSchedule(client, {
           tenant: o.tenant,
@@ -369,7 +408,8 @@ async function main(argv: string[]): Promise<number> {
           const handle = client.schedule.getHandle(id);
           if (name === 'pause') await handle.pause('paused from catalog-ingest');
           else if (name === 'resume') await handle.unpause('resumed from catalog-ingest');
-          else if (name === 'trigger') await handle.trigger();
+          // The SDK's trigger defaults to ALLOW_ALL; keep the schedule's rule: never overlap.
+          else if (name === 'trigger') await handle.trigger(ScheduleOverlapPolicy.SKIP);
           else await handle.delete();
           say(`${name}: ${id}`);
         });

@@ -19,7 +19,7 @@ const out = (line: string) => process.stdout.write(`${line}\n`);
 
 async function main(): Promise<void> {
   const s = await startTestStack({
-    apiKeys: { shop: 'shpat_bench' },
+    sourceTokens: { shop: 'shpat_bench' },
     fakeApi: { jobDurationMs: [0, 0] },
   });
   const shopify = await new FakeShopify({

@@ -48,7 +48,7 @@ export async function startTestStack(
   options: {
     fakeApi?: FakeCatalogApiOptions;
     worker?: boolean;
-    apiKeys?: Record<string, string>;
+    sourceTokens?: Record<string, string>;
   } = {},
 ): Promise<TestStack> {
   const { logger, lines } = memoryLogger();
@@ -79,7 +79,8 @@ export async function startTestStack(
           taskQueue,
           warehouse,
           catalogApiBaseUrl: fakeApi.url,
-          apiKeys: { default: TEST_API_KEY, ...options.apiKeys },
+          apiKeys: { default: TEST_API_KEY },
+          sourceTokens: options.sourceTokens ?? {},
           logger,
           metrics,
         });
