@@ -180,6 +180,39 @@ describe('syncing products from rate-limited source APIs', () => {
     assert.equal(shopify.stats('spy').requests, 0, 'nothing was sent to the source');
   });
 
+  it("ends with the source's final state when the catalog changes while it is read", async () => {
+    shopify.addShop('live', {
+      token: TOKENS.shopa,
+      products: 2_000,
+      bucketSize: 400,
+      leakPerSecond: 20,
+      updatesPerRequest: 3,
+      createsPerRequest: 2,
+    });
+    const source: ApiSource = {
+      kind: 'shopify',
+      baseUrl: shopify.shopUrl('live'),
+      keyRef: 'shopa',
+      bucketSize: 400,
+      leakPerSecond: 20,
+    };
+    await sync({ tenant: 'live', catalog: 'main', source, mode: 'backfill', pageSize: 100 });
+    const live = shopify.shops.get('live')!;
+    live.options.updatesPerRequest = 0;
+    live.options.createsPerRequest = 0;
+    await sync({ tenant: 'live', catalog: 'main', source, mode: 'incremental', pageSize: 100 });
+
+    const rows = await s.pool.query(`SELECT product_id, title FROM products WHERE tenant = 'live'`);
+    const stored = new Map(rows.rows.map((r) => [r.product_id as string, r.title as string]));
+    assert.equal(
+      stored.size,
+      live.products.size,
+      'every product, including those created mid-read',
+    );
+    for (const [id, p] of live.products)
+      assert.equal(stored.get(String(id)), p.title, `product ${id} is current`);
+  });
+
   it('fails fast with a clear error when the paging cursor loops', async () => {
     shopify.addShop('loop', { token: TOKENS.shopa, products: 600 });
     shopify.setLoopCursor('loop', true);

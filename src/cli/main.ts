@@ -310,15 +310,18 @@ async function main(argv: string[]): Promise<number> {
     .option('--port-salesforce <port>', 'port', positiveInt, 8092)
     .option('--products <n>', 'products in each', positiveInt, 5_000)
     .option('--token <token>', 'token both accept', 'demo-source-token')
+    .option('--live', 'the shop changes while it is read: 2 updates and 1 new product per request')
     .action(
       async (o: {
         portShopify: number;
         portSalesforce: number;
         products: number;
         token: string;
+        live?: boolean;
       }) => {
+        const churn = o.live ? { updatesPerRequest: 2, createsPerRequest: 1 } : {};
         const shopify = await new FakeShopify({
-          demo: { token: o.token, products: o.products },
+          demo: { token: o.token, products: o.products, ...churn },
         }).start(o.portShopify);
         const salesforce = await new FakeSalesforce({
           demo: { token: o.token, products: o.products },

@@ -14,6 +14,10 @@ export interface ShopifyShopOptions {
   products?: number;
   /** Send `Retry-After` as a float (`2.0`), as Shopify sometimes does. Default: false. */
   floatRetryAfter?: boolean;
+  /** Products updated (newer `updated_at`) on every answered request, as a live shop does. Default: 0. */
+  updatesPerRequest?: number;
+  /** Products created on every answered request. Default: 0. */
+  createsPerRequest?: number;
 }
 
 export interface ShopifyProduct {
@@ -83,7 +87,15 @@ export class FakeShopify {
 
   addShop(name: string, o: ShopifyShopOptions): void {
     const shop: Shop = {
-      options: { bucketSize: 40, leakPerSecond: 2, products: 0, floatRetryAfter: false, ...o },
+      options: {
+        bucketSize: 40,
+        leakPerSecond: 2,
+        products: 0,
+        floatRetryAfter: false,
+        updatesPerRequest: 0,
+        createsPerRequest: 0,
+        ...o,
+      },
       products: new Map(),
       nextId: 1_000_001,
       level: 0,
@@ -181,6 +193,21 @@ export class FakeShopify {
     const problem = checkParams(url.searchParams);
     if (problem) return json(res, 400, { errors: problem });
     this.page(shop, match[1]!, match[2]!, url, res);
+    this.churn(match[1]!, shop);
+  }
+
+  /** The catalog changes while it is read: some products updated, some created. */
+  private churn(shopName: string, shop: Shop): void {
+    const { updatesPerRequest, createsPerRequest } = shop.options;
+    if (updatesPerRequest > 0) {
+      const ids = [...shop.products.keys()];
+      const picked = Array.from(
+        { length: updatesPerRequest },
+        () => ids[Math.floor(Math.random() * ids.length)]!,
+      );
+      this.updateProducts(shopName, picked);
+    }
+    if (createsPerRequest > 0) this.createProducts(shopName, createsPerRequest);
   }
 
   private takeToken(shop: Shop): { ok: boolean; level: number } {
