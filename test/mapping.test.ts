@@ -5,6 +5,7 @@ import { MappingError } from '../src/errors';
 import { applyMapping, loadMapping, parseMapping } from '../src/products/mapping';
 import { detectPreset } from '../src/products/presets';
 import { toAddOperation, validateProduct } from '../src/products/product';
+import { RecordChunk } from '../activities/record-chunk';
 import { catalogFile, needsCatalogs } from './helpers/catalogs';
 
 async function firstJsonLines(name: string, n: number): Promise<unknown[]> {
@@ -142,5 +143,25 @@ describe('mapping rules', () => {
       (err: Error) => err instanceof MappingError && /fields.*prise|prise/.test(err.message),
     );
     assert.throws(() => parseMapping('{"fields":{"id":"sku"}}', 'm.json'), /fields\.title/);
+  });
+});
+
+describe('records the warehouse cannot store', () => {
+  it('rejects a record with a NUL character, with a reason, instead of failing the file', async () => {
+    const { mapping } = await loadMapping('generic', undefined);
+    const chunk = new RecordChunk();
+    chunk.add({ position: 1, record: { id: 'ok', title: 'Fine' } }, mapping);
+    chunk.add({ position: 2, record: { id: 'a\u0000b', title: 'Id with NUL' } }, mapping);
+    chunk.add({ position: 3, record: { id: 'c', title: 'Title \u0000 with NUL' } }, mapping);
+    chunk.add({ position: 4, record: 42 }, mapping);
+    assert.deepEqual([...chunk.items.keys()], ['ok']);
+    assert.deepEqual(
+      chunk.rejected.map((r) => [r.position, r.productId, r.reason]),
+      [
+        [2, 'ab', 'a field contains a NUL character (U+0000), which cannot be stored'],
+        [3, 'c', 'a field contains a NUL character (U+0000), which cannot be stored'],
+        [4, null, 'record is not an object (got number)'],
+      ],
+    );
   });
 });
