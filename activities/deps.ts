@@ -42,7 +42,7 @@ export function resolveKey(deps: ActivityDeps, keyRef: string): string {
   const key = deps.apiKeys[keyRef.toLowerCase()];
   if (!key) {
     throw new SecretMissingError(
-      `no catalog API key named "${keyRef}" in this worker (set CATALOG_API_KEY${keyRef === 'default' ? '' : `_${keyRef.toUpperCase()}`})`,
+      `no catalog API key named "${keyRef}" in this worker (set ${keyEnvName(keyRef)})`,
     );
   }
   return key;
@@ -67,4 +67,8 @@ export function activityLogger(deps: ActivityDeps, fields: Record<string, unknow
     attempt: info.attempt,
     ...fields,
   });
+}
+
+function keyEnvName(keyRef: string): string {
+  return keyRef === 'default' ? 'CATALOG_API_KEY' : `CATALOG_API_KEY_${keyRef.toUpperCase()}`;
 }

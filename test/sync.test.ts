@@ -81,7 +81,8 @@ describe('syncing products from rate-limited source APIs', () => {
     const lowerBoundS = Math.max(0, stats.requests - 400) / 20;
     process.stdout.write(
       `# backfill figures: ${summary.records} records, ${summary.pages} pages, ${stats.requests} requests, ` +
-        `${stats.throttled} 429s, ${(wallMs / 1000).toFixed(1)} s wall, rate-limit lower bound ${lowerBoundS.toFixed(1)} s\n`,
+        `${stats.throttled} 429s, ${(wallMs / 1000).toFixed(1)} s wall, ` +
+        `rate-limit lower bound ${lowerBoundS.toFixed(1)} s\n`,
     );
     assert.equal(stats.throttled, 0);
   });

@@ -69,7 +69,8 @@ export async function runIngestCommand(
   const address = config.temporal.address ?? '127.0.0.1:7233';
   const connection = await Connection.connect({ address }).catch((err: unknown) => {
     throw new Error(
-      `cannot reach Temporal at ${address} (set TEMPORAL_ADDRESS, or start \`npx catalog-ingest worker\`): ${(err as Error).message}`,
+      `cannot reach Temporal at ${address} (set TEMPORAL_ADDRESS, or start ` +
+        `\`npx catalog-ingest worker\`): ${(err as Error).message}`,
     );
   });
   try {
@@ -118,11 +119,13 @@ export function formatSummary(s: IngestSummary): string {
   const st = s.stage;
   return [
     `ingestion ${s.ingestionId} (${s.tenant}/${s.catalog}) succeeded in ${(s.durationMs / 1000).toFixed(1)} s`,
-    `  source: ${st.recordsRead} records (${st.format}, mapping ${st.mapping}), ${st.rejected} rejected, ${st.duplicates} duplicates`,
+    `  source: ${st.recordsRead} records (${st.format}, mapping ${st.mapping}), ` +
+      `${st.rejected} rejected, ${st.duplicates} duplicates`,
     `  warehouse: ${st.products} products, ${st.upserted} inserted or changed, ${st.unchanged} unchanged` +
       (st.stale ? `, ${st.stale} older than the warehouse's (its newer version sent)` : '') +
       (st.removed ? `, ${st.removed} removed by this full feed` : ''),
-    `  catalog API: ${plural(st.batches, 'batch', 'batches')} (${st.bytes} bytes), ${plural(s.jobs.length, 'job')}, ${plural(s.polls, 'status check')}`,
+    `  catalog API: ${plural(st.batches, 'batch', 'batches')} (${st.bytes} bytes), ` +
+      `${plural(s.jobs.length, 'job')}, ${plural(s.polls, 'status check')}`,
     `  index rebuild ${s.indexRebuildRequested ? 'requested' : 'not requested'}`,
     '',
   ].join('\n');

@@ -16,8 +16,11 @@ import { FakeSalesforce } from '../fakes/fake-salesforce';
 import { FakeShopify } from '../fakes/fake-shopify';
 import { createSyncSchedule, listSyncSchedules } from '../schedules';
 import { buildWorkflowBundle } from '../temporal/workflow-bundle';
+import { PRESETS } from '../products/presets';
 import { runIngestCommand } from './ingest-command';
 import { describeRetry, hasWorker, watch } from './progress';
+
+const START_WORKER = '`npx catalog-ingest worker`';
 
 function say(message: string): void {
   process.stdout.write(`${message}\n`);
@@ -165,7 +168,7 @@ async function main(argv: string[]): Promise<number> {
     .requiredOption('--file <path>')
     .option(
       '--mapping <preset-or-file>',
-      'bestbuy, shopify, google-retail, google-merchant, bloomreach, meilisearch-ecommerce, dummyjson, generic, or a mapping JSON file (default: detected)',
+      `${Object.keys(PRESETS).join(', ')}, or a mapping JSON file (default: detected)`,
     )
     .addOption(new Option('--format <format>').choices(['json', 'jsonl', 'csv', 'tsv']))
     .addOption(
@@ -284,7 +287,7 @@ async function main(argv: string[]): Promise<number> {
         say(`started ${workflowId}`);
         if (!(await hasWorker(client, config.temporal.namespace, config.temporal.taskQueue))) {
           say(
-            `no worker polls task queue "${config.temporal.taskQueue}" yet: start one with \`npx catalog-ingest worker\``,
+            `no worker polls task queue "${config.temporal.taskQueue}" yet: start one with ${START_WORKER}`,
           );
         }
         const stop = watch(() => describeRetry(handle), process.stdout);
@@ -292,7 +295,8 @@ async function main(argv: string[]): Promise<number> {
           const r = (await handle.result()) as SyncSummary;
           say(
             `${r.mode} sync of ${r.source} for ${r.tenant}/${r.catalog}: ${r.records} records in ${r.pages} pages, ` +
-              `${r.segments} segments, ${r.throttledWaits} throttled waits, ${r.quotaWaits} quota waits; watermark ${r.watermark}`,
+              `${r.segments} segments, ${r.throttledWaits} throttled waits, ${r.quotaWaits} quota waits; ` +
+              `watermark ${r.watermark}`,
           );
         } catch (err) {
           say(`sync failed: ${innermostMessage(err)}`);

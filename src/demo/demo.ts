@@ -202,9 +202,11 @@ async function printWarehouseFigures(stack: Stack, say: (m: string) => void): Pr
   }
   const rejected = await stack.pool.query(`SELECT count(*)::int AS n FROM rejected_records`);
   const n = rejected.rows[0].n as number;
-  say(
-    `warehouse: ${n} rejected record${n === 1 ? '' : 's'} kept with ${n === 1 ? 'its reason' : 'their reasons'} (table rejected_records)`,
-  );
+  const kept =
+    n === 1
+      ? '1 rejected record kept with its reason'
+      : `${n} rejected records kept with their reasons`;
+  say(`warehouse: ${kept} (table rejected_records)`);
 }
 
 function failureMessage(err: unknown): string {

@@ -472,7 +472,8 @@ export class Warehouse {
         `INSERT INTO pull_checkpoints (ingestion_id, cursor, records, rejected, pages, empty_pages)
          VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (ingestion_id) DO UPDATE SET cursor = excluded.cursor, records = excluded.records,
-           rejected = excluded.rejected, pages = excluded.pages, empty_pages = excluded.empty_pages, updated_at = now()`,
+           rejected = excluded.rejected, pages = excluded.pages, empty_pages = excluded.empty_pages,
+           updated_at = now()`,
         [
           ingestion.id,
           checkpoint.cursor,

@@ -54,7 +54,8 @@ async function main(): Promise<void> {
     );
     out(`backfill of ${PRODUCTS} products, bucket ${BUCKET}, leak ${LEAK}/s`);
     out(
-      `records ${summary.records}, warehouse rows ${rows.rows[0].n}, pages ${summary.pages}, segments ${summary.segments}`,
+      `records ${summary.records}, warehouse rows ${rows.rows[0].n}, ` +
+        `pages ${summary.pages}, segments ${summary.segments}`,
     );
     out(
       `requests ${stats.requests}, 429s ${stats.throttled}, throttled waits ${summary.throttledWaits}`,

@@ -81,14 +81,17 @@ async function main(): Promise<void> {
     out();
     out(`== ${PRODUCTS} generated products, job time ~0, delta batches of <= 5000 / 4.5 MB`);
     out(
-      `end to end:        ${(big.wallMs / 1000).toFixed(2)} s, ${Math.round(st.recordsRead / (big.wallMs / 1000))} products/s`,
+      `end to end:        ${(big.wallMs / 1000).toFixed(2)} s, ` +
+        `${Math.round(st.recordsRead / (big.wallMs / 1000))} products/s`,
     );
     out(
-      `batches / jobs:    ${st.batches} batches, ${big.summary.jobs.length} jobs, ${big.summary.polls} status checks, ${(st.bytes / 1e6).toFixed(1)} MB sent`,
+      `batches / jobs:    ${st.batches} batches, ${big.summary.jobs.length} jobs, ` +
+        `${big.summary.polls} status checks, ${(st.bytes / 1e6).toFixed(1)} MB sent`,
     );
     const afterRun = memoryOf(worker.pid!);
     out(
-      `worker memory:     peak RSS ${afterRun.peak.toFixed(0)} MB (${before.peak.toFixed(0)} MB of it at start-up, prebuilt workflow bundle), RSS after the run ${afterRun.now.toFixed(0)} MB`,
+      `worker memory:     peak RSS ${afterRun.peak.toFixed(0)} MB (${before.peak.toFixed(0)} MB of it at start-up, ` +
+        `prebuilt workflow bundle), RSS after the run ${afterRun.now.toFixed(0)} MB`,
     );
     out(
       `history:           ${big.events} events, ${(big.historyBytes / 1024).toFixed(0)} KiB per ingestion; ${(big.events / st.batches).toFixed(1)} events per batch`,
@@ -96,7 +99,8 @@ async function main(): Promise<void> {
 
     const again = await run(s, input('bench', 'big', file));
     out(
-      `re-run same data:  ${(again.wallMs / 1000).toFixed(2)} s, ${again.summary.stage.upserted} rows changed, ${again.summary.stage.unchanged} unchanged`,
+      `re-run same data:  ${(again.wallMs / 1000).toFixed(2)} s, ` +
+        `${again.summary.stage.upserted} rows changed, ${again.summary.stage.unchanged} unchanged`,
     );
 
     const small = join(dir, 'small.jsonl');
@@ -130,7 +134,9 @@ async function main(): Promise<void> {
         );
         const t = r.summary.stage;
         out(
-          `${name}: ${t.recordsRead} records, ${t.rejected} rejected, ${t.products} products, ${t.batches} batches, ${r.summary.jobs.length} jobs, ${(r.wallMs / 1000).toFixed(2)} s`,
+          `${name}: ${t.recordsRead} records, ${t.rejected} rejected, ` +
+            `${t.products} products, ${t.batches} batches, ${r.summary.jobs.length} jobs, ` +
+            `${(r.wallMs / 1000).toFixed(2)} s`,
         );
       }
     }
