@@ -34,6 +34,7 @@ export function createStageActivities(deps: ActivityDeps) {
         maxProducts: input.maxProducts,
         maxBytes: input.maxBytes,
         full: input.mode === 'full',
+        resend: input.resend,
       };
       const source = input.source;
       resolveKey(deps, input.keyRef);

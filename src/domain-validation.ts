@@ -50,6 +50,7 @@ const ingestInput = z
     rebuildIntervalMs: z.number().int().min(0).optional(),
     maxRejectedShare: z.number().min(0).max(1).optional(),
     allowShrink: z.boolean().optional(),
+    resend: z.boolean().optional(),
   })
   .strict();
 

@@ -88,6 +88,8 @@ export interface IngestCatalogInput {
   maxRejectedShare?: number;
   /** Allow a full feed to remove more than half of the catalog's products. Default: false. */
   allowShrink?: boolean;
+  /** Send every product, even those the catalog API already holds in that version. Default: false. */
+  resend?: boolean;
 }
 
 export interface StageInput {
@@ -105,6 +107,8 @@ export interface StageInput {
   maxRejectedShare: number;
   /** Let a full feed drop more than half of the catalog's products. */
   allowShrink: boolean;
+  /** Send products the catalog API already holds in that version. */
+  resend: boolean;
 }
 
 export interface StageSummary {
@@ -120,6 +124,8 @@ export interface StageSummary {
   stale: number;
   /** Products a full feed removed from the catalog (absent from the feed). */
   removed: number;
+  /** Products the catalog API already held in this exact version: not sent. */
+  alreadyDelivered: number;
   batches: number;
   bytes: number;
 }

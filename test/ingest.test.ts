@@ -135,21 +135,28 @@ describe('ingesting catalogs through Temporal, the warehouse and the catalog API
       ] as const) {
         const expected = expectedIds(name);
         const delivered = deliveredIds(summary!.ingestionId);
+        // A product the other ingestion of the catalog already delivered in this version is
+        // not sent twice (the Google samples overlap): it counts as already delivered.
         assert.equal(
-          delivered.length,
+          delivered.length + summary!.stage.alreadyDelivered,
           expected.valid.size,
-          `${name}: one delivery per valid product`,
+          `${name}: each valid product delivered once`,
         );
-        assert.deepEqual(
-          new Set(delivered),
-          expected.valid,
-          `${name}: the valid products, no others`,
+        assert.equal(new Set(delivered).size, delivered.length, `${name}: no repeats`);
+        assert.ok(
+          delivered.every((id) => expected.valid.has(id)),
+          `${name}: only valid products`,
         );
         assert.equal(summary!.stage.rejected, expected.invalid.size);
         assert.equal(summary!.stage.recordsRead, expected.valid.size + expected.invalid.size);
         assert.ok(summary!.jobs.every((j) => j.state === 'success'));
       }
       assert.equal(bestbuy!.stage.batches, 4);
+      const merch = new Set([
+        ...deliveredIds(google!.ingestionId),
+        ...deliveredIds(invalid!.ingestionId),
+      ]);
+      assert.equal(merch.size, 316, 'the catalog received every Google product');
 
       const products = await s.pool.query(
         `SELECT tenant, catalog, count(*)::int AS n FROM products GROUP BY tenant, catalog ORDER BY tenant`,
@@ -429,6 +436,7 @@ describe('ingesting catalogs through Temporal, the warehouse and the catalog API
       keyRef: 'default',
       maxRejectedShare: 0.5,
       allowShrink: false,
+      resend: false,
     });
     assert.equal(summary.recordsRead, 300);
     const staged = await s.pool.query(

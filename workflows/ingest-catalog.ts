@@ -82,6 +82,7 @@ export async function ingestCatalog(input: IngestCatalogInput): Promise<IngestSu
     keyRef,
     maxRejectedShare: input.maxRejectedShare ?? 0.5,
     allowShrink: input.allowShrink ?? false,
+    resend: input.resend ?? false,
   }).catch(async (err: unknown) => {
     const from = input.source.kind === 'file' ? input.source.path : input.source.description;
     const error = `ingestion failed while reading ${from}: ${causeMessage(err)}`;

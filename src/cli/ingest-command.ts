@@ -27,6 +27,8 @@ export interface IngestCommandOptions {
   wait: boolean;
   /** Let a full feed remove more than half of the catalog. */
   allowShrink?: boolean;
+  /** Send products the catalog API already holds in that version. */
+  resend?: boolean;
 }
 
 /** Builds the workflow input exactly as `temporal workflow start --input` would carry it. */
@@ -47,6 +49,7 @@ export function buildIngestInput(o: IngestCommandOptions, config: Config): Inges
     pollIntervalMs: o.pollIntervalMs ?? config.ingest.pollIntervalMs,
     rebuildIntervalMs: config.ingest.rebuildIntervalMs,
     ...(o.allowShrink ? { allowShrink: true } : {}),
+    ...(o.resend ? { resend: true } : {}),
   };
 }
 
@@ -123,7 +126,10 @@ export function formatSummary(s: IngestSummary): string {
       `${st.rejected} rejected, ${st.duplicates} duplicates`,
     `  warehouse: ${st.products} products, ${st.upserted} inserted or changed, ${st.unchanged} unchanged` +
       (st.stale ? `, ${st.stale} older than the warehouse's (its newer version sent)` : '') +
-      (st.removed ? `, ${st.removed} removed by this full feed` : ''),
+      (st.removed ? `, ${st.removed} removed by this full feed` : '') +
+      (st.alreadyDelivered
+        ? `, ${st.alreadyDelivered} already in the catalog API (not resent)`
+        : ''),
     `  catalog API: ${plural(st.batches, 'batch', 'batches')} (${st.bytes} bytes), ` +
       `${plural(s.jobs.length, 'job')}, ${plural(s.polls, 'status check')}`,
     `  index rebuild ${s.indexRebuildRequested ? 'requested' : 'not requested'}`,

@@ -182,6 +182,7 @@ async function main(argv: string[]): Promise<number> {
     .option('--workflow-id <id>')
     .option('--no-wait', 'start and return without waiting for the outcome')
     .option('--allow-shrink', 'let a full feed remove more than half of the catalog')
+    .option('--resend', 'send products the catalog API already holds in that version')
     .action(async (o) => {
       exitCode = await runIngestCommand(
         {
@@ -197,6 +198,7 @@ async function main(argv: string[]): Promise<number> {
           ...(o.pollInterval ? { pollIntervalMs: o.pollInterval } : {}),
           ...(o.workflowId ? { workflowId: o.workflowId } : {}),
           ...(o.allowShrink ? { allowShrink: true } : {}),
+          ...(o.resend ? { resend: true } : {}),
         },
         config,
       );

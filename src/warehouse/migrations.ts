@@ -23,6 +23,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
         products_upserted integer,
         products_unchanged integer,
         products_stale    integer,
+        products_skipped  integer,
         products_removed  integer,
         batches           integer,
         error             text
@@ -46,6 +47,8 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
         last_ingestion_id text NOT NULL,
         -- Set when a full feed no longer carried the product; cleared when it comes back.
         removed_at        timestamptz,
+        -- Content hash of the version the catalog API last accepted (a job ended in success).
+        delivered_hash    text,
         PRIMARY KEY (tenant, catalog, product_id)
       );
 
@@ -71,6 +74,8 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
         content_hash      text NOT NULL,
         source_updated_at timestamptz,
         position          integer NOT NULL,
+        -- The catalog API already holds this exact version: not sent again (delta only).
+        delivered         boolean NOT NULL DEFAULT false,
         PRIMARY KEY (ingestion_id, product_id)
       );
 

@@ -39,6 +39,8 @@ export interface BatchLimits {
   maxBytes: number;
   /** A full feed: products it does not carry are marked removed. */
   full?: boolean;
+  /** Send products even when the catalog API already holds that exact version. */
+  resend?: boolean;
 }
 
 export interface StagingTotals {
@@ -51,6 +53,8 @@ export interface StagingTotals {
   stale: number;
   /** Products a full feed no longer carries, marked removed. */
   removed: number;
+  /** Products whose exact version the catalog API already accepted: not sent again. */
+  alreadyDelivered: number;
   batches: number;
   bytes: number;
 }
@@ -144,7 +148,8 @@ export class Warehouse {
   ): Promise<StagingTotals> {
     return this.transaction(async (client) => {
       const locked = await client.query(
-        `SELECT status, products_upserted, products_unchanged, duplicates, products_stale, products_removed
+        `SELECT status, products_upserted, products_unchanged, duplicates, products_stale, products_removed,
+                products_skipped
          FROM ingestions WHERE id = $1 FOR UPDATE`,
         [ingestion.id],
       );
@@ -175,16 +180,31 @@ export class Warehouse {
            AND i.source_updated_at IS NOT NULL AND p.source_updated_at > i.source_updated_at`,
         [ingestion.id, ingestion.tenant, ingestion.catalog],
       );
+      // A delta need not resend what the catalog API already accepted in this exact version.
+      const skipped =
+        limits.full || limits.resend
+          ? undefined
+          : await client.query(
+              `UPDATE ingestion_items i SET delivered = true FROM products p
+               WHERE i.ingestion_id = $1 AND p.tenant = $2 AND p.catalog = $3
+                 AND p.product_id = i.product_id AND p.delivered_hash = i.content_hash`,
+              [ingestion.id, ingestion.tenant, ingestion.catalog],
+            );
       const removed = limits.full
         ? await client.query(
-            `UPDATE products p SET removed_at = now(), changed_at = now()
+            `UPDATE products p SET removed_at = now(), changed_at = now(), delivered_hash = NULL
              WHERE p.tenant = $2 AND p.catalog = $3 AND p.removed_at IS NULL AND NOT EXISTS (
                SELECT 1 FROM ingestion_items i WHERE i.ingestion_id = $1 AND i.product_id = p.product_id)`,
             [ingestion.id, ingestion.tenant, ingestion.catalog],
           )
         : undefined;
       const batches = await this.cutBatches(client, ingestion.id, limits);
-      const products = batches.reduce((sum, b) => sum + b.products, 0);
+      const staged = await client.query(
+        `SELECT count(*)::int AS n FROM ingestion_items WHERE ingestion_id = $1`,
+        [ingestion.id],
+      );
+      const products: number = staged.rows[0].n;
+      const skippedCount = skipped?.rowCount ?? 0;
       const upserted = upsert.rowCount ?? 0;
       const duplicates = counts.recordsRead - counts.rejected - products;
       const staleCount = stale.rowCount ?? 0;
@@ -193,7 +213,7 @@ export class Warehouse {
       await client.query(
         `UPDATE ingestions SET status = 'staged', staged_at = now(), records_read = $2, records_rejected = $3,
            duplicates = $4, products_upserted = $5, products_unchanged = $6, batches = $7,
-           products_stale = $8, products_removed = $9 WHERE id = $1`,
+           products_stale = $8, products_removed = $9, products_skipped = $10 WHERE id = $1`,
         [
           ingestion.id,
           counts.recordsRead,
@@ -204,6 +224,7 @@ export class Warehouse {
           batches.length,
           staleCount,
           removedCount,
+          skippedCount,
         ],
       );
       const bytes = batches.reduce((sum, b) => sum + b.bytes, 0);
@@ -214,6 +235,7 @@ export class Warehouse {
         duplicates,
         stale: staleCount,
         removed: removedCount,
+        alreadyDelivered: skippedCount,
         batches: batches.length,
         bytes,
       };
@@ -229,11 +251,12 @@ export class Warehouse {
       duplicates: number;
       products_stale: number;
       products_removed: number;
+      products_skipped: number;
     },
   ): Promise<StagingTotals> {
     const agg = await client.query(
-      `SELECT count(*)::int AS batches, coalesce(sum(products), 0)::int AS products,
-         coalesce(sum(bytes), 0)::int AS bytes
+      `SELECT count(*)::int AS batches, coalesce(sum(bytes), 0)::int AS bytes,
+         (SELECT count(*)::int FROM ingestion_items WHERE ingestion_id = $1) AS products
        FROM batches WHERE ingestion_id = $1`,
       [ingestionId],
     );
@@ -245,6 +268,7 @@ export class Warehouse {
       duplicates: row.duplicates,
       stale: row.products_stale ?? 0,
       removed: row.products_removed ?? 0,
+      alreadyDelivered: row.products_skipped ?? 0,
       batches: a.batches,
       bytes: a.bytes,
     };
@@ -258,7 +282,7 @@ export class Warehouse {
   ): Promise<BatchRow[]> {
     const items = await client.query<{ product_id: string; bytes: number }>(
       `SELECT product_id, octet_length(operation) AS bytes FROM ingestion_items
-       WHERE ingestion_id = $1 ORDER BY product_id`,
+       WHERE ingestion_id = $1 AND NOT delivered ORDER BY product_id`,
       [ingestionId],
     );
     const batches: BatchRow[] = [];
@@ -324,7 +348,8 @@ export class Warehouse {
   async batchOperations(ingestionId: string, batch: BatchRow): Promise<string[]> {
     const res = await this.pool.query<{ operation: string }>(
       `SELECT operation FROM ingestion_items
-       WHERE ingestion_id = $1 AND product_id >= $2 AND product_id <= $3 ORDER BY product_id`,
+       WHERE ingestion_id = $1 AND product_id >= $2 AND product_id <= $3 AND NOT delivered
+       ORDER BY product_id`,
       [ingestionId, batch.firstProductId, batch.lastProductId],
     );
     return res.rows.map((r) => r.operation);
@@ -379,6 +404,23 @@ export class Warehouse {
         );
       }
     });
+  }
+
+  /**
+   * After a feed job succeeded: the catalog API now holds these versions of its products, so a
+   * later delta need not send them again. Idempotent; a no-op for jobs without batches.
+   */
+  async markDelivered(jobId: string): Promise<number> {
+    const res = await this.pool.query(
+      `UPDATE products p SET delivered_hash = i.content_hash
+       FROM batches b
+       JOIN ingestions g ON g.id = b.ingestion_id
+       JOIN ingestion_items i ON i.ingestion_id = b.ingestion_id
+         AND i.product_id >= b.first_product_id AND i.product_id <= b.last_product_id AND NOT i.delivered
+       WHERE b.job_id = $1 AND p.tenant = g.tenant AND p.catalog = g.catalog AND p.product_id = i.product_id`,
+      [jobId],
+    );
+    return res.rowCount ?? 0;
   }
 
   async finishIngestion(id: string, status: 'succeeded' | 'failed', error?: string): Promise<void> {
