@@ -61,6 +61,29 @@ function innermostMessage(err: unknown): string {
   return current.message ?? String(err);
 }
 
+/** The options that name a tenant's source and its limits, shared by sync and schedules. */
+function withSourceOptions(command: Command): Command {
+  return command
+    .requiredOption('--tenant <tenant>')
+    .requiredOption('--catalog <catalog>')
+    .requiredOption(
+      '--source <kind:url>',
+      'e.g. shopify:https://acme.myshopify.com or salesforce:https://acme.my.salesforce.com',
+    )
+    .requiredOption(
+      '--key-ref <name>',
+      'name of the source token the worker resolves (SOURCE_TOKEN_<NAME>)',
+    )
+    .option(
+      '--bucket-size <n>',
+      'Shopify bucket size (40 standard, 80 Advanced, 400 Plus)',
+      positiveInt,
+    )
+    .option('--leak-per-second <n>', 'Shopify leak rate (2 standard, 4 Advanced, 20 Plus)', Number)
+    .option('--per-minute <n>', 'Salesforce requests per minute for this tenant', positiveInt)
+    .option('--account <account>', 'catalog API account (default: the tenant)');
+}
+
 /** A source from the sync and schedule options, with its rate-limit tuning. */
 function sourceFromOptions(o: {
   source: string;
@@ -238,76 +261,58 @@ async function main(argv: string[]): Promise<number> {
       },
     );
 
-  program
+  const syncCommand = program
     .command('sync')
     .description(
       "pull a tenant's products from a source API through a running worker, and wait for the outcome",
     )
-    .requiredOption('--tenant <tenant>')
-    .requiredOption('--catalog <catalog>')
-    .requiredOption(
-      '--source <kind:url>',
-      'e.g. shopify:https://acme.myshopify.com or salesforce:https://acme.my.salesforce.com',
-    )
-    .requiredOption(
-      '--key-ref <name>',
-      'name of the source token the worker resolves (SOURCE_TOKEN_<NAME>)',
-    )
-    .option(
-      '--bucket-size <n>',
-      'Shopify bucket size (40 standard, 80 Advanced, 400 Plus)',
-      positiveInt,
-    )
-    .option('--leak-per-second <n>', 'Shopify leak rate (2 standard, 4 Advanced, 20 Plus)', Number)
-    .option('--per-minute <n>', 'Salesforce requests per minute for this tenant', positiveInt)
     .addOption(
       new Option('--mode <mode>').choices(['incremental', 'backfill']).default('incremental'),
-    )
-    .option('--account <account>', 'catalog API account (default: the tenant)')
-    .action(async (o) => {
-      const source = sourceFromOptions(o);
-      const input: SyncSourceInput = {
-        tenant: o.tenant,
-        catalog: o.catalog,
-        source,
-        mode: o.mode,
-        pollIntervalMs: config.ingest.pollIntervalMs,
-        rebuildIntervalMs: config.ingest.rebuildIntervalMs,
-        catalogApi: {
-          account: o.account ?? config.catalogApi.account ?? o.tenant,
-          keyRef: config.catalogApi.defaultKeyRef,
-        },
-      };
-      usageCheck(checkSyncInput(input));
-      await withClient(config, async (client) => {
-        const workflowId = `sync/${o.tenant}/${o.catalog}/${source.kind}/${Date.now()}`;
-        const handle = await client.workflow.start('syncSource', {
-          taskQueue: config.temporal.taskQueue,
-          workflowId,
-          args: [input],
-        });
-        say(`started ${workflowId}`);
-        if (!(await hasWorker(client, config.temporal.namespace, config.temporal.taskQueue))) {
-          say(
-            `no worker polls task queue "${config.temporal.taskQueue}" yet: start one with ${START_WORKER}`,
-          );
-        }
-        const stop = watch(() => describeRetry(handle), process.stdout);
-        try {
-          const r = (await handle.result()) as SyncSummary;
-          say(
-            `${r.mode} sync of ${r.source} for ${r.tenant}/${r.catalog}: ${r.records} records in ${r.pages} pages, ` +
-              `${r.segments} segments, ${r.throttledWaits} throttled waits, ${r.quotaWaits} quota waits; ` +
-              `watermark ${r.watermark}`,
-          );
-        } catch (err) {
-          say(`sync failed: ${innermostMessage(err)}`);
-          exitCode = 1;
-        } finally {
-          stop();
-        }
+    );
+  withSourceOptions(syncCommand).action(async (o) => {
+    const source = sourceFromOptions(o);
+    const input: SyncSourceInput = {
+      tenant: o.tenant,
+      catalog: o.catalog,
+      source,
+      mode: o.mode,
+      pollIntervalMs: config.ingest.pollIntervalMs,
+      rebuildIntervalMs: config.ingest.rebuildIntervalMs,
+      catalogApi: {
+        account: o.account ?? config.catalogApi.account ?? o.tenant,
+        keyRef: config.catalogApi.defaultKeyRef,
+      },
+    };
+    usageCheck(checkSyncInput(input));
+    await withClient(config, async (client) => {
+      const workflowId = `sync/${o.tenant}/${o.catalog}/${source.kind}/${Date.now()}`;
+      const handle = await client.workflow.start('syncSource', {
+        taskQueue: config.temporal.taskQueue,
+        workflowId,
+        args: [input],
       });
+      say(`started ${workflowId}`);
+      if (!(await hasWorker(client, config.temporal.namespace, config.temporal.taskQueue))) {
+        say(
+          `no worker polls task queue "${config.temporal.taskQueue}" yet: start one with ${START_WORKER}`,
+        );
+      }
+      const stop = watch(() => describeRetry(handle), process.stdout);
+      try {
+        const r = (await handle.result()) as SyncSummary;
+        say(
+          `${r.mode} sync of ${r.source} for ${r.tenant}/${r.catalog}: ${r.records} records in ${r.pages} pages, ` +
+            `${r.segments} segments, ${r.throttledWaits} throttled waits, ${r.quotaWaits} quota waits; ` +
+            `watermark ${r.watermark}`,
+        );
+      } catch (err) {
+        say(`sync failed: ${innermostMessage(err)}`);
+        exitCode = 1;
+      } finally {
+        stop();
+      }
     });
+  });
 
   program
     .command('fake-sources')
@@ -345,51 +350,33 @@ async function main(argv: string[]): Promise<number> {
   const schedule = program
     .command('schedule')
     .description('Temporal Schedules of incremental source syncs');
-  schedule
+  const createSchedule = schedule
     .command('create')
-    .requiredOption('--tenant <tenant>')
-    .requiredOption('--catalog <catalog>')
-    .requiredOption(
-      '--source <kind:url>',
-      'e.g. shopify:https://acme.myshopify.com or salesforce:https://acme.my.salesforce.com',
-    )
     .requiredOption('--every <interval>', 'e.g. 15m, 1h')
-    .requiredOption(
-      '--key-ref <name>',
-      'name of the source token the worker resolves (SOURCE_TOKEN_<NAME>)',
-    )
-    .option(
-      '--bucket-size <n>',
-      'Shopify bucket size (40 standard, 80 Advanced, 400 Plus)',
-      positiveInt,
-    )
-    .option('--leak-per-second <n>', 'Shopify leak rate (2 standard, 4 Advanced, 20 Plus)', Number)
-    .option('--per-minute <n>', 'Salesforce requests per minute for this tenant', positiveInt)
     .option('--catchup-window <interval>', 'start missed runs within this window', '10m')
-    .option('--paused', 'create it paused')
-    .option('--account <account>', 'catalog API account (default: the tenant)')
-    .action(async (o) => {
-      const source = sourceFromOptions(o);
-      usageCheck(checkSyncInput({ tenant: o.tenant, catalog: o.catalog, source }));
-      await withClient(config, async (client) => {
-        const id = await createSyncSchedule(client, {
-          tenant: o.tenant,
-          catalog: o.catalog,
-          source,
-          every: o.every,
-          taskQueue: config.temporal.taskQueue,
-          catchupWindow: o.catchupWindow,
-          paused: Boolean(o.paused),
-          sync: {
-            catalogApi: {
-              account: o.account ?? config.catalogApi.account ?? o.tenant,
-              keyRef: config.catalogApi.defaultKeyRef,
-            },
+    .option('--paused', 'create it paused');
+  withSourceOptions(createSchedule).action(async (o) => {
+    const source = sourceFromOptions(o);
+    usageCheck(checkSyncInput({ tenant: o.tenant, catalog: o.catalog, source }));
+    await withClient(config, async (client) => {
+      const id = await createSyncSchedule(client, {
+        tenant: o.tenant,
+        catalog: o.catalog,
+        source,
+        every: o.every,
+        taskQueue: config.temporal.taskQueue,
+        catchupWindow: o.catchupWindow,
+        paused: Boolean(o.paused),
+        sync: {
+          catalogApi: {
+            account: o.account ?? config.catalogApi.account ?? o.tenant,
+            keyRef: config.catalogApi.defaultKeyRef,
           },
-        });
-        say(`created schedule ${id} (every ${o.every}, overlapping runs skipped)`);
+        },
       });
+      say(`created schedule ${id} (every ${o.every}, overlapping runs skipped)`);
     });
+  });
   schedule
     .command('list')
     .option('--tenant <tenant>')
