@@ -3,6 +3,10 @@
 # auth for the postgres user, and prints the DATABASE_URL to use. Idempotent.
 set -euo pipefail
 
+# Only the URL goes to stdout: the tools below print notices there ("Removed stale pid file."),
+# and a caller reads stdout as the URL.
+exec 3>&1 1>&2
+
 if ! command -v pg_lsclusters >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
@@ -18,7 +22,7 @@ if [ -z "${version}" ]; then
 fi
 
 if ! pg_lsclusters --no-header | awk -v c="${cluster}" '$2 == c {print $4}' | grep -q online; then
-  pg_ctlcluster "${version}" "${cluster}" start
+  pg_ctlcluster "${version}" "${cluster}" start 3>&-  # the server must not hold the URL pipe open
 fi
 
 for _ in $(seq 1 30); do
@@ -26,4 +30,4 @@ for _ in $(seq 1 30); do
   sleep 1
 done
 su postgres -c "psql -q -c \"ALTER USER postgres PASSWORD 'postgres'\"" >/dev/null
-echo "postgres://postgres:postgres@127.0.0.1:5432/postgres"
+echo "postgres://postgres:postgres@127.0.0.1:5432/postgres" >&3

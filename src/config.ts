@@ -11,6 +11,21 @@ export const SOURCE_TOKEN_ENV_PREFIX = 'SOURCE_TOKEN_';
 
 const durationMs = z.coerce.number().int().nonnegative();
 
+/**
+ * True for a single-line `postgres://` or `postgresql://` URL with a host. Catches a URL that
+ * picked up a tool's notice on the way (pg_ctlcluster prints "Removed stale pid file." on stdout),
+ * which `pg` would otherwise read as a host name far from the cause.
+ */
+export function isPostgresUrl(value: string): boolean {
+  if (/\s/.test(value)) return false;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'postgres:' || url.protocol === 'postgresql:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
 const configSchema = z.object({
   temporal: z.object({
     /** host:port of the Temporal frontend; unset means "start a local dev server". */
@@ -22,7 +37,10 @@ const configSchema = z.object({
   }),
   warehouse: z.object({
     /** A postgres:// URL; unset means "run the embedded PGlite warehouse". */
-    url: z.string().min(1).optional(),
+    url: z
+      .string()
+      .refine(isPostgresUrl, 'must be one postgres://user:password@host:port/database URL')
+      .optional(),
     /** Directory of the embedded warehouse. Default: `.data/warehouse`. */
     embeddedDir: z.string().default('.data/warehouse'),
     /** Default: 10 connections. */
@@ -102,6 +120,24 @@ export const CONFIG_ENV_VARS = [
   'INDEX_REBUILD_INTERVAL_MS',
 ] as const;
 
+/** The environment variable behind each setting, so an error names what the user set. */
+const ENV_VAR_OF_SETTING: Record<string, string> = {
+  'temporal.address': 'TEMPORAL_ADDRESS',
+  'temporal.namespace': 'TEMPORAL_NAMESPACE',
+  'temporal.taskQueue': 'TEMPORAL_TASK_QUEUE',
+  'warehouse.url': 'DATABASE_URL',
+  'warehouse.embeddedDir': 'WAREHOUSE_EMBEDDED_DIR',
+  'warehouse.poolSize': 'DATABASE_POOL_SIZE',
+  'catalogApi.baseUrl': 'CATALOG_API_BASE_URL',
+  'catalogApi.account': 'CATALOG_API_ACCOUNT',
+  'catalogApi.defaultKeyRef': 'CATALOG_API_KEY_REF',
+  'log.level': 'LOG_LEVEL',
+  'metrics.port': 'METRICS_PORT',
+  'metrics.host': 'METRICS_HOST',
+  'ingest.pollIntervalMs': 'JOB_POLL_INTERVAL_MS',
+  'ingest.rebuildIntervalMs': 'INDEX_REBUILD_INTERVAL_MS',
+};
+
 /** Parses the process environment once, at the edge; everything below receives the result. */
 export function loadConfig(env: Env = process.env): Config {
   const parsed = configSchema.safeParse({
@@ -131,7 +167,11 @@ export function loadConfig(env: Env = process.env): Config {
   });
   if (!parsed.success) {
     // Name the setting, never echo a value: some of them are secrets.
-    const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    const problems = parsed.error.issues.map((i) => {
+      const path = i.path.join('.');
+      const envVar = ENV_VAR_OF_SETTING[path];
+      return `${envVar ? `${envVar} (${path})` : path}: ${i.message}`;
+    });
     throw new Error(`invalid configuration: ${problems.join('; ')}`);
   }
   return parsed.data;

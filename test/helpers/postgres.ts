@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { isPostgresUrl } from '../../src/config';
 import { startEmbeddedWarehouse } from '../../src/warehouse/embedded';
 
 export interface TestDatabase {
@@ -20,6 +21,10 @@ export async function freshDatabase(): Promise<TestDatabase> {
     return { url: embedded.url, server: false, drop: () => embedded.stop() };
   }
 
+  if (!isPostgresUrl(adminUrl)) {
+    // Never echo the value: it holds a password.
+    throw new Error('TEST_DATABASE_URL (or DATABASE_URL) is not one postgres:// URL');
+  }
   const name = `catalog_ingest_test_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
