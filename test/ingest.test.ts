@@ -211,7 +211,7 @@ describe('ingesting catalogs through Temporal, the warehouse and the catalog API
     },
   );
 
-  it('coalesces fifty concurrent rebuild requests into one rebuild now and at most one after the interval', async () => {
+  it('coalesces fifty concurrent rebuild requests: one rebuild now, at most one after the interval', async () => {
     const { requestIndexRebuild } = activities();
     const singleton = {
       tenant: 'fifty',

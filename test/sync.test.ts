@@ -233,7 +233,7 @@ describe('syncing products from rate-limited source APIs', () => {
     assert.ok(shopify.stats('loop').requests <= 3, `${shopify.stats('loop').requests} requests`);
   });
 
-  it('runs incremental syncs from a Temporal Schedule that never overlaps, and can be paused, triggered and deleted', async () => {
+  it('runs syncs from a Schedule that never overlaps; pause, trigger and delete work', async () => {
     shopify.addShop('scheduled', { token: TOKENS.shopa, products: 120 });
     const source: ApiSource = {
       kind: 'shopify',

@@ -61,7 +61,8 @@ async function main(): Promise<void> {
       `requests ${stats.requests}, 429s ${stats.throttled}, throttled waits ${summary.throttledWaits}`,
     );
     out(
-      `wall ${wall.toFixed(1)} s; rate-limit lower bound ${bound.toFixed(1)} s (${((bound / wall) * 100).toFixed(0)}% of wall)`,
+      `wall ${wall.toFixed(1)} s; rate-limit lower bound ${bound.toFixed(1)} s ` +
+        `(${((bound / wall) * 100).toFixed(0)}% of wall)`,
     );
   } finally {
     await shopify.stop();

@@ -94,7 +94,8 @@ async function main(): Promise<void> {
         `prebuilt workflow bundle), RSS after the run ${afterRun.now.toFixed(0)} MB`,
     );
     out(
-      `history:           ${big.events} events, ${(big.historyBytes / 1024).toFixed(0)} KiB per ingestion; ${(big.events / st.batches).toFixed(1)} events per batch`,
+      `history:           ${big.events} events, ${(big.historyBytes / 1024).toFixed(0)} KiB ` +
+        `per ingestion; ${(big.events / st.batches).toFixed(1)} events per batch`,
     );
 
     const again = await run(s, input('bench', 'big', file));
