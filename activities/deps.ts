@@ -5,6 +5,7 @@ import { SecretMissingError } from '../src/errors';
 import type { HttpClient } from '../src/http/http-client';
 import type { Logger } from '../src/logger';
 import type { Metrics } from '../src/metrics';
+import type { SourceFileRoots } from '../src/products/source-files';
 import type { Warehouse } from '../src/warehouse/warehouse';
 
 /** Everything activities touch, built once per worker and passed in. */
@@ -19,6 +20,8 @@ export interface ActivityDeps {
   apiKeys: Readonly<Record<string, string>>;
   /** Named source API tokens, a separate set: a source never receives a catalog API key. */
   sourceTokens: Readonly<Record<string, string>>;
+  /** The directories source and mapping files may be read from. */
+  sourceFiles: SourceFileRoots;
   /** Reaches the index singleton (workflows cannot use a client themselves). */
   client: Client;
   taskQueue: string;

@@ -1,6 +1,6 @@
 import { Context, activityInfo } from '@temporalio/activity';
 import type { StageInput, StageSummary } from '../src/domain';
-import { loadMapping, type Mapping } from '../src/products/mapping';
+import { isPreset, loadMapping, type Mapping } from '../src/products/mapping';
 import { type FileFormat, detectFormat, readRecords } from '../src/products/readers';
 import { TooManyRejectedError, UnsafeFullFeedError, SourceFormatError } from '../src/errors';
 import { type ActivityDeps, activityLogger, resolveKey } from './deps';
@@ -58,16 +58,18 @@ export function createStageActivities(deps: ActivityDeps) {
         source: source.path,
         mode: input.mode,
       });
+      const path = await deps.sourceFiles.resolve(source.path);
+      const mappingRef = await mappingFile(deps, source.mapping);
 
-      const format: FileFormat = source.format ?? (await detectFormat(source.path));
+      const format: FileFormat = source.format ?? (await detectFormat(path));
       const resume = activityInfo().heartbeatDetails as StageCheckpoint | undefined;
       const checkpoint: StageCheckpoint = resume ?? { position: 0, recordsRead: 0, rejected: 0 };
       if (resume) log.info({ position: resume.position }, 'resuming staging from checkpoint');
 
       let mapping: { name: string; mapping: Mapping } | undefined;
       let chunk = new RecordChunk();
-      for await (const rec of readRecords(source.path, format)) {
-        mapping ??= await loadMapping(source.mapping, 'record' in rec ? rec.record : undefined);
+      for await (const rec of readRecords(path, format)) {
+        mapping ??= await loadMapping(mappingRef, 'record' in rec ? rec.record : undefined);
         if (rec.position <= checkpoint.position) continue;
 
         checkpoint.recordsRead++;
@@ -109,6 +111,15 @@ export function createStageActivities(deps: ActivityDeps) {
       }
     },
   };
+}
+
+/** A mapping given as a file must be inside the roots too; a preset name passes as it is. */
+async function mappingFile(
+  deps: ActivityDeps,
+  ref: string | undefined,
+): Promise<string | undefined> {
+  if (ref === undefined || ref === 'auto' || isPreset(ref)) return ref;
+  return deps.sourceFiles.resolve(ref, 'mapping file');
 }
 
 /** An empty source, or one whose records are mostly rejected, fails: its format or mapping is wrong. */

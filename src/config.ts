@@ -1,3 +1,4 @@
+import { delimiter } from 'node:path';
 import { z } from 'zod';
 
 /** Task queue the worker polls and every workflow is started on. */
@@ -45,6 +46,13 @@ const configSchema = z.object({
     embeddedDir: z.string().default('.data/warehouse'),
     /** Default: 10 connections. */
     poolSize: z.coerce.number().int().min(1).max(100).default(10),
+  }),
+  sourceFiles: z.object({
+    /**
+     * Directories the worker may read source and mapping files from (SOURCE_FILE_ROOTS, separated
+     * like PATH). Default: the worker's working directory only.
+     */
+    roots: z.array(z.string().min(1)).min(1).optional(),
   }),
   catalogApi: z.object({
     /** Base URL up to and including `/api/v1`; unset means "start the fake catalog API". */
@@ -97,6 +105,15 @@ function collectPrefixed(env: Env, prefix: string): Record<string, string> {
   return found;
 }
 
+/** `a:b:c` (`;` on Windows) as a list; blank means unset. */
+function splitPathList(value: string | undefined): string[] | undefined {
+  const parts = (value ?? '')
+    .split(delimiter)
+    .map((part) => part.trim())
+    .filter((part) => part !== '');
+  return parts.length > 0 ? parts : undefined;
+}
+
 function blankToUndefined(value: string | undefined): string | undefined {
   return value === undefined || value.trim() === '' ? undefined : value.trim();
 }
@@ -109,6 +126,7 @@ export const CONFIG_ENV_VARS = [
   'DATABASE_URL',
   'WAREHOUSE_EMBEDDED_DIR',
   'DATABASE_POOL_SIZE',
+  'SOURCE_FILE_ROOTS',
   'CATALOG_API_BASE_URL',
   'CATALOG_API_ACCOUNT',
   'CATALOG_API_KEY',
@@ -128,6 +146,7 @@ const ENV_VAR_OF_SETTING: Record<string, string> = {
   'warehouse.url': 'DATABASE_URL',
   'warehouse.embeddedDir': 'WAREHOUSE_EMBEDDED_DIR',
   'warehouse.poolSize': 'DATABASE_POOL_SIZE',
+  'sourceFiles.roots': 'SOURCE_FILE_ROOTS',
   'catalogApi.baseUrl': 'CATALOG_API_BASE_URL',
   'catalogApi.account': 'CATALOG_API_ACCOUNT',
   'catalogApi.defaultKeyRef': 'CATALOG_API_KEY_REF',
@@ -151,6 +170,7 @@ export function loadConfig(env: Env = process.env): Config {
       embeddedDir: blankToUndefined(env.WAREHOUSE_EMBEDDED_DIR),
       poolSize: blankToUndefined(env.DATABASE_POOL_SIZE),
     },
+    sourceFiles: { roots: splitPathList(env.SOURCE_FILE_ROOTS) },
     catalogApi: {
       baseUrl: blankToUndefined(env.CATALOG_API_BASE_URL),
       account: blankToUndefined(env.CATALOG_API_ACCOUNT),

@@ -9,6 +9,7 @@ export type ErrorCode =
   | 'CI_HTTP_BAD_ANSWER'
   | 'CI_SOURCE_FORMAT'
   | 'CI_SOURCE_NOT_FOUND'
+  | 'CI_SOURCE_NOT_ALLOWED'
   | 'CI_MAPPING'
   | 'CI_SECRET_MISSING'
   | 'CI_JOB_FAILED'
@@ -77,6 +78,12 @@ export class SourceFormatError extends CatalogIngestError {
 
 export class SourceNotFoundError extends CatalogIngestError {
   readonly code = 'CI_SOURCE_NOT_FOUND';
+  readonly retryable = false;
+}
+
+/** A file outside the directories this worker may read from. */
+export class SourceNotAllowedError extends CatalogIngestError {
+  readonly code = 'CI_SOURCE_NOT_ALLOWED';
   readonly retryable = false;
 }
 

@@ -18,6 +18,7 @@ import { type IngestWorker, createIngestWorker, installTemporalRuntime } from '.
 
 export { PROJECT_ROOT } from './paths';
 import { PROJECT_ROOT } from './paths';
+import { SourceFileRoots } from './products/source-files';
 
 /** Key the in-process fake catalog API accepts when no real API is configured. */
 export const FAKE_API_KEY = 'demo-key';
@@ -36,6 +37,8 @@ export interface StackOptions {
    * that is already running, and keep the dev server's and embedded warehouse's data here.
    */
   isolatedDir?: string;
+  /** Directories the worker may read files from besides SOURCE_FILE_ROOTS (or the working one). */
+  extraSourceFileRoots?: string[];
 }
 
 /** Everything a run needs, started from configuration; whatever is not configured runs locally. */
@@ -107,6 +110,10 @@ export async function startStack(o: StackOptions): Promise<Stack> {
         catalogApiBaseUrl,
         apiKeys,
         sourceTokens: o.config.sourceTokens,
+        sourceFiles: await SourceFileRoots.of([
+          ...(o.config.sourceFiles.roots ?? [process.cwd()]),
+          ...(o.extraSourceFileRoots ?? []),
+        ]),
         logger: o.logger,
         metrics,
       });

@@ -11,6 +11,7 @@ import { CatalogApiClient } from './catalog-api/client';
 import { HttpClient } from './http/http-client';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
+import type { SourceFileRoots } from './products/source-files';
 import { WORKFLOWS_PATH, currentPrebuiltBundle } from './temporal/workflow-bundle';
 import type { Warehouse } from './warehouse/warehouse';
 
@@ -23,6 +24,8 @@ export interface IngestWorkerOptions {
   warehouse: Warehouse;
   catalogApiBaseUrl: string;
   apiKeys: Readonly<Record<string, string>>;
+  /** The directories source and mapping files may be read from. */
+  sourceFiles: SourceFileRoots;
   /** Default: none. */
   sourceTokens?: Readonly<Record<string, string>>;
   logger: Logger;
@@ -64,6 +67,7 @@ export async function createIngestWorker(o: IngestWorkerOptions): Promise<Ingest
     catalogApiBaseUrl: o.catalogApiBaseUrl,
     apiKeys: o.apiKeys,
     sourceTokens: o.sourceTokens ?? {},
+    sourceFiles: o.sourceFiles,
     client: o.client,
     taskQueue: o.taskQueue,
     logger: o.logger,
@@ -71,6 +75,7 @@ export async function createIngestWorker(o: IngestWorkerOptions): Promise<Ingest
   });
   const bundlePath = o.prebuiltBundle === false ? undefined : await currentPrebuiltBundle();
   o.logger.info({ bundle: bundlePath ?? 'built in process' }, 'workflow code');
+  o.logger.info({ roots: o.sourceFiles.roots }, 'source files are read from these directories');
   const worker = await Worker.create({
     connection: o.connection,
     namespace: o.namespace ?? 'default',

@@ -47,6 +47,13 @@ describe('docker-compose.yml', () => {
     assert.equal(config.metrics.port, 9464);
   });
 
+  it('lets the worker read files from the mounted catalogs only', () => {
+    const mounts = (svc.worker as { volumes?: string[] }).volumes ?? [];
+    const target = mounts.map((m) => m.split(':')[1]).find((t) => t === '/catalogs');
+    assert.ok(target, 'catalogs are mounted');
+    assert.deepEqual(loadConfig(workerEnv).sourceFiles.roots, [target]);
+  });
+
   it('points the worker and the UI at the Temporal service port', () => {
     assert.ok(svc.temporal!.ports!.includes('7233:7233'));
     assert.equal(workerEnv.TEMPORAL_ADDRESS, 'temporal:7233');

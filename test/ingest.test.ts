@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../activities';
 import { CatalogApiClient } from '../src/catalog-api/client';
 import { generateCatalog } from '../src/demo/generate';
+import { PROJECT_ROOT } from '../src/paths';
 import {
   type IngestCatalogInput,
   type IngestSummary,
@@ -75,6 +76,7 @@ describe('ingesting catalogs through Temporal, the warehouse and the catalog API
       catalogApiBaseUrl: s.fakeApi.url,
       apiKeys: { default: TEST_API_KEY },
       sourceTokens: {},
+      sourceFiles: s.sourceFiles,
       client: s.env.client,
       taskQueue: s.taskQueue,
       logger: s.logger,
@@ -377,6 +379,49 @@ describe('ingesting catalogs through Temporal, the warehouse and the catalog API
     assert.deepEqual(attempts.slice(0, 1), [1], 'not retried');
   });
 
+  it('reads no file outside its directories, even through a symbolic link', async () => {
+    // Outside the stack's roots (the real catalogs and the temporary directory).
+    const outside = join(PROJECT_ROOT, 'package.json');
+    const link = join(dir, 'link-to-outside.json');
+    await symlink(outside, link);
+    const inside = join(dir, 'inside.jsonl');
+    await generateCatalog(inside, 5);
+
+    const cases = [
+      { tenant: 'outside-file', i: input('outside-file', 'main', outside), what: 'source file' },
+      { tenant: 'outside-link', i: input('outside-link', 'main', link), what: 'source file' },
+      {
+        tenant: 'outside-mapping',
+        i: input('outside-mapping', 'main', inside),
+        what: 'mapping file',
+      },
+    ];
+    cases[2]!.i.source = { kind: 'file', path: inside, mapping: outside };
+    for (const c of cases) {
+      const err = await ingest(c.i).catch((e: unknown) => e);
+      assert.ok(err instanceof WorkflowFailedError, c.tenant);
+      assert.match(
+        err.cause!.message,
+        new RegExp(
+          `${c.what} .* is outside the directories this worker reads from .*SOURCE_FILE_ROOTS`,
+        ),
+      );
+      assert.ok(failureTypes(err).includes('CI_SOURCE_NOT_ALLOWED'), failureTypes(err).join());
+    }
+    const { rows } = await s.pool.query<{ status: string; error: string; staged: string }>(
+      `SELECT status, error,
+              (SELECT count(*) FROM rejected_records r WHERE r.ingestion_id = i.id)
+            + (SELECT count(*) FROM ingestion_items t WHERE t.ingestion_id = i.id) AS staged
+         FROM ingestions i WHERE tenant LIKE 'outside-%'`,
+    );
+    assert.equal(rows.length, 3, 'each refusal is recorded');
+    for (const row of rows) {
+      assert.equal(row.status, 'failed');
+      assert.match(row.error, /SOURCE_FILE_ROOTS/);
+      assert.equal(Number(row.staged), 0, 'nothing of those files reached the warehouse');
+    }
+  });
+
   it('writes the same history whether a job is checked 3 times or 30', async () => {
     const path = join(dir, 'history.jsonl');
     await generateCatalog(path, 20);
@@ -463,3 +508,12 @@ describe('ingesting catalogs through Temporal, the warehouse and the catalog API
     },
   );
 });
+
+/** The types of every ApplicationFailure in an error's cause chain. */
+function failureTypes(err: unknown): string[] {
+  const types: string[] = [];
+  for (let e = err; e instanceof Error; e = e.cause) {
+    if (e instanceof ApplicationFailure && e.type) types.push(e.type);
+  }
+  return types;
+}

@@ -88,7 +88,13 @@ export async function ingestCatalog(input: IngestCatalogInput): Promise<IngestSu
     const error = `ingestion failed while reading ${from}: ${causeMessage(err)}`;
     progress.phase = 'failed';
     await recordIngestionOutcome({ ingestionId, status: 'failed', error });
-    throw ApplicationFailure.nonRetryable(error, 'IngestionFailed');
+    // The cause keeps the activity's failure type (CI_SOURCE_FORMAT, ...) for callers and the UI.
+    throw ApplicationFailure.create({
+      message: error,
+      type: 'IngestionFailed',
+      nonRetryable: true,
+      ...(err instanceof Error ? { cause: err } : {}),
+    });
   });
   progress.phase = 'submitting';
   progress.batches = stage.batches;

@@ -77,6 +77,7 @@ export async function runDemo(config: Config, logger: Logger, o: DemoOptions): P
     ...config,
     ingest: { ...config.ingest, pollIntervalMs: Math.min(config.ingest.pollIntervalMs, 1_000) },
   };
+  const catalogsDir = o.catalogsDir ?? resolve(PROJECT_ROOT, '../shared/data/catalogs');
   const stack = await startStack({
     config: demoConfig,
     logger,
@@ -84,12 +85,10 @@ export async function runDemo(config: Config, logger: Logger, o: DemoOptions): P
     fakeApi: { jobDurationMs: [2_000, 8_000] },
     // Every demo starts from nothing, so its figures are its own.
     isolatedDir: resolve(PROJECT_ROOT, '.data/demo'),
+    extraSourceFileRoots: [catalogsDir, resolve(PROJECT_ROOT, '.data')],
   });
   try {
-    const ingestions = await chooseIngestions(
-      o.catalogsDir ?? resolve(PROJECT_ROOT, '../shared/data/catalogs'),
-      o.say,
-    );
+    const ingestions = await chooseIngestions(catalogsDir, o.say);
     o.say(
       `starting ${ingestions.length} ingestions for ${new Set(ingestions.map((i) => i.tenant)).size} tenants`,
     );

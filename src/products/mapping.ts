@@ -65,6 +65,11 @@ export type MappingInput = z.input<typeof mappingSchema>;
 type FieldSpec = z.infer<typeof fieldSpec>;
 
 /** Resolves `--mapping`: a preset name, a path to a JSON mapping file, or undefined (detect). */
+/** A preset's own name (not `toString` or another name every object answers to). */
+export function isPreset(ref: string): ref is PresetName {
+  return Object.hasOwn(PRESETS, ref);
+}
+
 export async function loadMapping(
   ref: string | undefined,
   sample: unknown,
@@ -73,8 +78,7 @@ export async function loadMapping(
     const name = detectPreset(sample);
     return { name, mapping: mappingSchema.parse(PRESETS[name]) };
   }
-  if (ref in PRESETS)
-    return { name: ref, mapping: mappingSchema.parse(PRESETS[ref as PresetName]) };
+  if (isPreset(ref)) return { name: ref, mapping: mappingSchema.parse(PRESETS[ref]) };
 
   let text: string;
   try {

@@ -1,14 +1,17 @@
 import { randomUUID } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { FakeCatalogApi, type FakeCatalogApiOptions } from '../../src/fakes/fake-catalog-api';
 import type { Logger } from '../../src/logger';
 import { Metrics } from '../../src/metrics';
+import { SourceFileRoots } from '../../src/products/source-files';
 import { PROJECT_ROOT } from '../../src/stack';
 import { findTemporalCli } from '../../src/temporal/cli-binary';
 import { migrate } from '../../src/warehouse/migrations';
 import { createPool, type Pool } from '../../src/warehouse/pool';
 import { Warehouse } from '../../src/warehouse/warehouse';
 import { type IngestWorker, createIngestWorker, installTemporalRuntime } from '../../src/worker';
+import { CATALOGS_DIR } from './catalogs';
 import { memoryLogger } from './logs';
 import { freshDatabase, type TestDatabase } from './postgres';
 
@@ -24,6 +27,8 @@ export interface TestStack {
   /** Absent when the test runs its worker in another process. */
   worker: IngestWorker | undefined;
   taskQueue: string;
+  /** The directories the worker reads files from. */
+  sourceFiles: SourceFileRoots;
   logger: Logger;
   logLines: string[];
   metrics: Metrics;
@@ -49,6 +54,8 @@ export async function startTestStack(
     fakeApi?: FakeCatalogApiOptions;
     worker?: boolean;
     sourceTokens?: Record<string, string>;
+    /** Default: the real catalogs and the system's temporary directory. */
+    sourceFileRoots?: string[];
   } = {},
 ): Promise<TestStack> {
   const { logger, lines } = memoryLogger();
@@ -69,6 +76,7 @@ export async function startTestStack(
   }).start();
 
   const taskQueue = `test-${randomUUID()}`;
+  const sourceFiles = await SourceFileRoots.of(options.sourceFileRoots ?? [CATALOGS_DIR, tmpdir()]);
   const metrics = new Metrics();
   const worker =
     options.worker === false
@@ -81,6 +89,7 @@ export async function startTestStack(
           catalogApiBaseUrl: fakeApi.url,
           apiKeys: { default: TEST_API_KEY },
           sourceTokens: options.sourceTokens ?? {},
+          sourceFiles,
           logger,
           metrics,
         });
@@ -94,6 +103,7 @@ export async function startTestStack(
     fakeApi,
     worker,
     taskQueue,
+    sourceFiles,
     logger,
     logLines: lines,
     metrics,

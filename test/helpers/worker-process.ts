@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { PROJECT_ROOT } from '../../src/paths';
 import { TEST_API_KEY, type TestStack } from './stack';
 
@@ -23,6 +23,7 @@ export async function startWorkerProcess(
         CATALOG_API_BASE_URL: s.fakeApi.url,
         CATALOG_API_KEY: TEST_API_KEY,
         LOG_LEVEL: 'warn',
+        SOURCE_FILE_ROOTS: [...s.sourceFiles.roots, join(PROJECT_ROOT, '.data')].join(delimiter),
         ...env,
       },
       stdio: ['ignore', 'ignore', 'inherit'],
