@@ -83,6 +83,8 @@ export function createCatalogJobActivities(deps: ActivityDeps) {
           category: 'BENIGN',
         });
       }
+      // The catalog API holds these versions now: a later delta need not send them again.
+      if (status.state === 'success') await deps.warehouse.markDelivered(input.jobId);
       const outcome: JobOutcome = {
         jobId: input.jobId,
         state: status.state,
