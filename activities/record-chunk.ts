@@ -1,9 +1,12 @@
-import { applyMapping, type Mapping } from '../src/products/mapping';
+import { applyMapping, applyRemovalMapping, isRemoval, type Mapping } from '../src/products/mapping';
 import {
+  REMOVED_HASH,
   contentHash,
   describeIssues,
   toAddOperation,
+  toRemoveOperation,
   validateProduct,
+  validateRemoval,
 } from '../src/products/product';
 import type { SourceRecord } from '../src/products/readers';
 import type { RejectedRecord, StagedItem } from '../src/warehouse/warehouse';
@@ -45,6 +48,10 @@ export class RecordChunk {
       });
       return;
     }
+    if (isRemoval(rec.record, mapping)) {
+      this.addRemoval(rec.position, rec.record, mapping);
+      return;
+    }
     const candidate = applyMapping(rec.record, mapping);
     const result = validateProduct(candidate);
     if (!result.ok) {
@@ -73,13 +80,41 @@ export class RecordChunk {
       });
       return;
     }
-    const item: StagedItem = {
+    this.keepLatest({
       productId: result.product.id,
+      removal: false,
       operation,
       contentHash: contentHash(operation),
       sourceUpdatedAt: result.product.updatedAt ?? null,
       position: rec.position,
-    };
+    });
+  }
+
+  private addRemoval(position: number, record: object, mapping: Mapping): void {
+    const result = validateRemoval(applyRemovalMapping(record, mapping));
+    if (!result.ok || result.removal.id.includes('\u0000')) {
+      const issues = result.ok ? [] : result.issues;
+      this.rejected.push({
+        position,
+        productId: null,
+        reason: `removal: ${issues.length ? describeIssues(issues) : 'the id contains a NUL character'}`,
+        issues,
+        raw: rawText(record),
+      });
+      return;
+    }
+    this.keepLatest({
+      productId: result.removal.id,
+      removal: true,
+      operation: toRemoveOperation(result.removal.id),
+      contentHash: REMOVED_HASH,
+      sourceUpdatedAt: result.removal.updatedAt ?? null,
+      position,
+    });
+  }
+
+  /** A repeated id keeps its latest version; on equal times, the later record. */
+  private keepLatest(item: StagedItem): void {
     const existing = this.items.get(item.productId);
     if (existing && (existing.sourceUpdatedAt ?? '') > (item.sourceUpdatedAt ?? '')) return;
     this.items.set(item.productId, item);

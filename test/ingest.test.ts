@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, symlink } from 'node:fs/promises';
+import { mkdtemp, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -210,6 +210,19 @@ describe('ingesting catalogs through Temporal, the warehouse and the catalog API
       assert.equal(again.stage.products, 316);
       assert.equal(again.stage.upserted, 0);
       assert.equal(again.stage.unchanged, 316);
+      assert.equal(again.stage.alreadyDelivered, 316, 'the catalog API holds these versions');
+      assert.equal(again.stage.batches, 0);
+
+      const jobsBefore = s.fakeApi.jobs.size;
+      const resent = await ingest(
+        input('globex', 'merch', catalogFile('googlemerchstore_retail_api_products.jsonl'), {
+          resend: true,
+          requestIndexRebuild: false,
+        }),
+      );
+      assert.equal(resent.stage.alreadyDelivered, 0);
+      const sent = [...s.fakeApi.jobs.values()].slice(jobsBefore).flatMap((j) => j.productIds);
+      assert.equal(sent.length, 316, 'resend sends every product again');
     },
   );
 
@@ -318,6 +331,93 @@ describe('ingesting catalogs through Temporal, the warehouse and the catalog API
       10,
       'the newer version is what the catalog holds',
     );
+  });
+
+  it('removes products a delta marks as gone, unless the warehouse holds a newer version', async () => {
+    const base = join(dir, 'removals-base.jsonl');
+    await generateCatalog(base, 10, { updatedAt: new Date('2024-06-02T00:00:00Z') });
+    const mapping = join(dir, 'removals-mapping.json');
+    await writeFile(
+      mapping,
+      JSON.stringify({
+        fields: { id: 'id', title: 'title', price: 'price', updatedAt: 'updated_at' },
+        remove: { path: 'deleted', values: [true, 'yes'] },
+      }),
+    );
+    const delta = join(dir, 'removals-delta.jsonl');
+    const at = (day: number) => `2024-06-0${day}T00:00:00Z`;
+    const lines = [
+      { id: 'SKU-0000001', deleted: true, updated_at: at(3) },
+      { id: 'SKU-0000002', deleted: 'yes' },
+      // Older than the version the warehouse holds: the newer version stays, nothing is sent.
+      { id: 'SKU-0000003', deleted: true, updated_at: at(1) },
+      // Removed, then added again later in the same file: the later record wins.
+      { id: 'SKU-0000004', deleted: true, updated_at: at(3) },
+      { id: 'SKU-0000004', title: 'Back again', price: 5, updated_at: at(4) },
+      { id: 'SKU-9999999', deleted: true },
+      { deleted: true },
+    ];
+    await writeFile(delta, lines.map((l) => JSON.stringify(l)).join('\n'));
+
+    await ingest(
+      input('removals', 'main', base, { source: { kind: 'file', path: base, mapping } }),
+    );
+    const summary = await ingest(
+      input('removals', 'main', delta, { source: { kind: 'file', path: delta, mapping } }),
+    );
+    assert.equal(summary.stage.rejected, 1);
+    assert.equal(summary.stage.removed, 2, 'SKU-0000001 and SKU-0000002');
+    assert.equal(summary.stage.stale, 1, 'SKU-0000003');
+
+    const catalog = s.fakeApi.catalog('removals', 'main');
+    assert.deepEqual([...catalog.products.keys()].sort(), [
+      'SKU-0000003',
+      'SKU-0000004',
+      'SKU-0000005',
+      'SKU-0000006',
+      'SKU-0000007',
+      'SKU-0000008',
+      'SKU-0000009',
+      'SKU-0000010',
+    ]);
+    assert.equal(catalog.removeCounts.get('SKU-9999999'), 1, 'an unknown id is removed too');
+    const rows = await s.pool.query<{ product_id: string; removed: boolean; title: string }>(
+      `SELECT product_id, removed_at IS NOT NULL AS removed, title FROM products
+        WHERE tenant = 'removals' AND product_id IN ('SKU-0000001', 'SKU-0000003', 'SKU-0000004')
+        ORDER BY product_id`,
+    );
+    assert.deepEqual(
+      rows.rows.map((r) => [r.product_id, r.removed]),
+      [
+        ['SKU-0000001', true],
+        ['SKU-0000003', false],
+        ['SKU-0000004', false],
+      ],
+    );
+    assert.equal(rows.rows[2]!.title, 'Back again');
+    const reason = await s.pool.query<{ reason: string }>(
+      `SELECT reason FROM rejected_records WHERE tenant = 'removals'`,
+    );
+    assert.match(reason.rows[0]!.reason, /^removal: id: product id is missing/);
+
+    const again = await ingest(
+      input('removals', 'main', delta, { source: { kind: 'file', path: delta, mapping } }),
+    );
+    assert.equal(
+      again.stage.batches,
+      1,
+      'only the unknown id, which the warehouse cannot vouch for',
+    );
+    assert.equal(again.stage.alreadyDelivered, 4);
+
+    const full = await ingest(
+      input('removals', 'full', delta, {
+        mode: 'full',
+        source: { kind: 'file', path: delta, mapping },
+      }),
+    );
+    assert.equal(full.stage.products, 1, 'a full feed carries no removals');
+    assert.deepEqual([...s.fakeApi.catalog('removals', 'full').products.keys()], ['SKU-0000004']);
   });
 
   it('refuses a full feed that would remove most of the catalog, and marks removals of a smaller one', async () => {

@@ -137,6 +137,39 @@ describe('mapping rules', () => {
     assert.equal(JSON.parse(toAddOperation(result.product)).path, '/products/a~1b~0c');
   });
 
+  it('reads inactive Salesforce and archived or draft Shopify products as removals', async () => {
+    const chunk = new RecordChunk();
+    const salesforce = (await loadMapping('salesforce', undefined)).mapping;
+    const shopify = (await loadMapping('shopify', undefined)).mapping;
+    chunk.add({ position: 1, record: { Id: '01t1', Name: 'Lamp', IsActive: false } }, salesforce);
+    chunk.add({ position: 2, record: { Id: '01t2', Name: 'Kettle', IsActive: true } }, salesforce);
+    chunk.add({ position: 3, record: { id: 7, title: 'Rug', status: ' draft ' } }, shopify);
+    chunk.add({ position: 4, record: { id: 8, title: 'Chair', status: 'active' } }, shopify);
+    assert.deepEqual(
+      chunk.itemList().map((i) => [i.productId, i.removal, JSON.parse(i.operation).op]),
+      [
+        ['01t1', true, 'remove'],
+        ['01t2', false, 'add'],
+        ['7', true, 'remove'],
+        ['8', false, 'add'],
+      ],
+    );
+  });
+
+  it('refuses a removal rule without values', () => {
+    assert.throws(
+      () =>
+        parseMapping(
+          JSON.stringify({
+            fields: { id: 'id', title: 't' },
+            remove: { path: 'deleted', values: [] },
+          }),
+          'm.json',
+        ),
+      /mapping file m\.json is invalid: remove\.values: /,
+    );
+  });
+
   it('names the wrong key of a mapping file', () => {
     assert.throws(
       () => parseMapping('{"fields":{"id":"sku","title":"name","prise":"price"}}', 'm.json'),

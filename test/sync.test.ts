@@ -144,6 +144,48 @@ describe('syncing products from rate-limited source APIs', () => {
     assert.equal((await warehouseIds('small')).length, 3_005);
   });
 
+  it('takes products archived in the shop out of the catalog in an incremental run', async () => {
+    shopify.addShop('archiving', { token: TOKENS.shopb, products: 300 });
+    const source: ApiSource = {
+      kind: 'shopify',
+      baseUrl: shopify.shopUrl('archiving'),
+      keyRef: 'shopb',
+    };
+    await sync({ tenant: 'archiving', catalog: 'main', source, mode: 'backfill' });
+    const catalog = s.fakeApi.catalog('archiving', 'main');
+    assert.equal(catalog.products.size, 300);
+
+    const archived = [3, 50, 299].map(
+      (i) => [...shopify.shops.get('archiving')!.products.keys()][i]!,
+    );
+    shopify.archiveProducts('archiving', archived);
+    const summary = await sync({
+      tenant: 'archiving',
+      catalog: 'main',
+      source,
+      mode: 'incremental',
+    });
+    assert.equal(catalog.products.size, 297);
+    for (const id of archived) assert.ok(!catalog.products.has(String(id)), `${id} removed`);
+    const removed = await s.pool.query<{ product_id: string }>(
+      `SELECT product_id FROM products WHERE tenant = 'archiving' AND removed_at IS NOT NULL ORDER BY 1`,
+    );
+    assert.deepEqual(
+      removed.rows.map((r) => r.product_id),
+      archived.map(String).sort(),
+    );
+    assert.ok(summary.records >= 3);
+
+    const jobsBefore = s.fakeApi.jobs.size;
+    await sync({ tenant: 'archiving', catalog: 'main', source, mode: 'incremental' });
+    const feedJobs = [...s.fakeApi.jobs.values()]
+      .slice(jobsBefore)
+      .filter((j) => j.type !== 'index');
+    assert.deepEqual(feedJobs, [], 'the overlap re-read sends nothing the catalog API holds');
+    const removesSent = [...catalog.removeCounts.values()].reduce((a, b) => a + b, 0);
+    assert.equal(removesSent, 3);
+  });
+
   it('keeps a watermark per catalog, so a second catalog fed from the same source gets everything', async () => {
     const source: ApiSource = {
       kind: 'shopify',

@@ -133,6 +133,17 @@ export class FakeShopify {
     }
   }
 
+  /** Archives products (status `archived`, newer `updated_at`); they stay in the listing. */
+  archiveProducts(shopName: string, ids: number[]): void {
+    const shop = this.shop(shopName);
+    for (const id of ids) {
+      const p = shop.products.get(id);
+      if (!p) continue;
+      p.updated_at = this.tick();
+      p.status = 'archived';
+    }
+  }
+
   setLoopCursor(shopName: string, loop: boolean): void {
     this.shop(shopName).loopCursor = loop;
   }

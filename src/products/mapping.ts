@@ -57,6 +57,18 @@ export const mappingSchema = z
     attributes: z.array(z.string().min(1)).default([]),
     /** Path of an object whose keys all become catalog attributes. */
     attributesFrom: z.string().min(1).optional(),
+    /**
+     * Records that say a product is gone: the value at `path` is one of `values` (e.g. `status`
+     * `archived`, or `_deleted` `true`). A delta sends them as `remove` operations; only their
+     * id (and update time) must be valid. Default: no record is a removal.
+     */
+    remove: z
+      .object({
+        path: z.string().min(1),
+        values: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -133,6 +145,23 @@ function readField(record: unknown, spec: FieldSpec | undefined): unknown {
   let value = firstPresent(record, spec.path);
   if (spec.pattern && typeof value === 'string') value = new RegExp(spec.pattern).exec(value)?.[1];
   return value;
+}
+
+/** Whether the mapping reads this record as the removal of its product. */
+export function isRemoval(record: unknown, mapping: Mapping): boolean {
+  if (!mapping.remove) return false;
+  const value = getPath(record, mapping.remove.path);
+  return mapping.remove.values.some((v) =>
+    typeof v === 'string' && typeof value === 'string' ? v === value.trim() : v === value,
+  );
+}
+
+/** The id and update time of a removal record; nothing else of it matters. */
+export function applyRemovalMapping(record: unknown, mapping: Mapping): Record<string, unknown> {
+  const out: Record<string, unknown> = { id: asId(readField(record, mapping.fields.id)) };
+  const updatedAt = asTimestamp(readField(record, mapping.fields.updatedAt));
+  if (updatedAt !== undefined) out.updatedAt = updatedAt;
+  return out;
 }
 
 /** Applies a mapping to one source record. The result still has to pass validation. */

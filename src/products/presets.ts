@@ -34,6 +34,8 @@ export const PRESETS = {
       attributes: ['sku', 'price', 'inventory_quantity', 'title'],
     },
     attributes: ['handle', 'tags', 'status'],
+    // Archived and draft products are not for sale: a delta takes them out of the catalog.
+    remove: { path: 'status', values: ['archived', 'draft'] },
   },
   /** Google Retail API `Product` (import JSON Lines). */
   'google-retail': {
@@ -121,6 +123,8 @@ export const PRESETS = {
       updatedAt: 'LastModifiedDate',
     },
     attributes: ['ProductCode', 'IsActive'],
+    // An inactive product cannot be sold: a delta takes it out of the catalog.
+    remove: { path: 'IsActive', values: [false] },
   },
   /** Common field names, for records of no known shape. */
   generic: {

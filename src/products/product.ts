@@ -82,14 +82,28 @@ export function normaliseAvailability(value: unknown): unknown {
 export function validateProduct(candidate: unknown): ValidationResult {
   const parsed = productSchema.safeParse(candidate);
   if (parsed.success) return { ok: true, product: parsed.data };
-  return {
-    ok: false,
-    issues: parsed.error.issues.map((i) => ({
-      path: i.path.join('.') || '(record)',
-      code: i.code,
-      message: i.message,
-    })),
-  };
+  return { ok: false, issues: toIssues(parsed.error) };
+}
+
+/** A removal needs a valid id; its update time, when given, orders it against other versions. */
+const removalSchema = productSchema.pick({ id: true, updatedAt: true });
+
+export type Removal = z.infer<typeof removalSchema>;
+
+export function validateRemoval(
+  candidate: unknown,
+): { ok: true; removal: Removal } | { ok: false; issues: RecordIssue[] } {
+  const parsed = removalSchema.safeParse(candidate);
+  if (parsed.success) return { ok: true, removal: parsed.data };
+  return { ok: false, issues: toIssues(parsed.error) };
+}
+
+function toIssues(error: z.ZodError): RecordIssue[] {
+  return error.issues.map((i) => ({
+    path: i.path.join('.') || '(record)',
+    code: i.code,
+    message: i.message,
+  }));
 }
 
 export function describeIssues(issues: RecordIssue[]): string {
@@ -150,6 +164,14 @@ export function toAddOperation(p: Product): string {
     value: toCatalogValue(p),
   });
 }
+
+/** A JSON Patch `remove` operation for a product id, as one line of JSON. */
+export function toRemoveOperation(id: string): string {
+  return JSON.stringify({ op: 'remove', path: `/products/${encodePointer(id)}` });
+}
+
+/** The content hash of every removal: "the catalog does not hold this product". */
+export const REMOVED_HASH = 'removed';
 
 export function contentHash(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 32);

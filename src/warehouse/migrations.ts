@@ -171,6 +171,14 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       );
     `,
   },
+  {
+    version: 3,
+    name: 'removals in delta ingestions',
+    sql: `
+      -- A staged item is either the latest version of a product or its removal.
+      ALTER TABLE ingestion_items ADD COLUMN removal boolean NOT NULL DEFAULT false;
+    `,
+  },
 ];
 
 /** Applies the migrations not yet applied. Safe to run from several workers at once. */

@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { REMOVED_HASH } from '../products/product';
 
 export interface IngestionRow {
   id: string;
@@ -11,6 +12,8 @@ export interface IngestionRow {
 
 export interface StagedItem {
   productId: string;
+  /** True for a `remove` operation. */
+  removal: boolean;
   operation: string;
   contentHash: string;
   sourceUpdatedAt: string | null;
@@ -96,10 +99,11 @@ export class Warehouse {
   ): Promise<void> {
     if (items.length === 0) return;
     await db.query(
-      `INSERT INTO ingestion_items (ingestion_id, product_id, operation, content_hash, source_updated_at, position)
-       SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::int[])
+      `INSERT INTO ingestion_items (ingestion_id, product_id, operation, content_hash, source_updated_at, position,
+                                    removal)
+       SELECT $1, * FROM unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::int[], $7::boolean[])
        ON CONFLICT (ingestion_id, product_id) DO UPDATE SET
-         operation = excluded.operation, content_hash = excluded.content_hash,
+         operation = excluded.operation, content_hash = excluded.content_hash, removal = excluded.removal,
          source_updated_at = excluded.source_updated_at, position = excluded.position
        WHERE (coalesce(excluded.source_updated_at, '-infinity'), excluded.position)
           >= (coalesce(ingestion_items.source_updated_at, '-infinity'), ingestion_items.position)`,
@@ -110,6 +114,7 @@ export class Warehouse {
         items.map((i) => i.contentHash),
         items.map((i) => i.sourceUpdatedAt),
         items.map((i) => i.position),
+        items.map((i) => i.removal),
       ],
     );
   }
@@ -156,13 +161,22 @@ export class Warehouse {
       const row = locked.rows[0];
       if (row && row.status !== 'staging') return this.stagingTotals(client, ingestion.id, row);
 
+      // A full feed replaces the catalog: a removal there is simply a product it does not carry.
+      const droppedRemovals = limits.full
+        ? ((
+            await client.query(
+              `DELETE FROM ingestion_items WHERE ingestion_id = $1 AND removal`,
+              [ingestion.id],
+            )
+          ).rowCount ?? 0)
+        : 0;
       const upsert = await client.query(
         `INSERT INTO products AS p (tenant, catalog, product_id, title, price, currency, body, content_hash,
                                     source_updated_at, last_ingestion_id)
          SELECT $2, $3, i.product_id, o.value->'attributes'->>'title', (o.value->'attributes'->>'price')::numeric,
                 o.value->'attributes'->>'currency', o.value, i.content_hash, i.source_updated_at, $1
          FROM ingestion_items i, LATERAL (SELECT (i.operation::jsonb)->'value' AS value) o
-         WHERE i.ingestion_id = $1
+         WHERE i.ingestion_id = $1 AND NOT i.removal
          ON CONFLICT (tenant, catalog, product_id) DO UPDATE SET
            title = excluded.title, price = excluded.price, currency = excluded.currency, body = excluded.body,
            content_hash = excluded.content_hash, source_updated_at = excluded.source_updated_at,
@@ -171,14 +185,37 @@ export class Warehouse {
            AND coalesce(excluded.source_updated_at, 'infinity') >= coalesce(p.source_updated_at, '-infinity')`,
         [ingestion.id, ingestion.tenant, ingestion.catalog],
       );
-      // Never send a version older than the one the warehouse holds: send the newer one instead.
-      const stale = await client.query(
-        `UPDATE ingestion_items i SET operation = jsonb_set(i.operation::jsonb, '{value}', p.body)::text,
-           content_hash = p.content_hash, source_updated_at = p.source_updated_at
+      const removals = await client.query(
+        `UPDATE products p SET removed_at = now(), changed_at = now(), last_ingestion_id = $1,
+           source_updated_at = coalesce(i.source_updated_at, p.source_updated_at)
+         FROM ingestion_items i
+         WHERE i.ingestion_id = $1 AND i.removal AND p.tenant = $2 AND p.catalog = $3
+           AND p.product_id = i.product_id AND p.removed_at IS NULL
+           AND coalesce(i.source_updated_at, 'infinity') >= coalesce(p.source_updated_at, '-infinity')`,
+        [ingestion.id, ingestion.tenant, ingestion.catalog],
+      );
+      // Never send a version older than the one the warehouse holds: send the newer one instead,
+      // whether that is a product or its removal.
+      const staleAdds = await client.query(
+        `UPDATE ingestion_items i SET operation = jsonb_build_object(
+             'op', 'add', 'path', '/products/' || replace(replace(i.product_id, '~', '~0'), '/', '~1'),
+             'value', p.body)::text,
+           removal = false, content_hash = p.content_hash, source_updated_at = p.source_updated_at
          FROM products p
          WHERE i.ingestion_id = $1 AND p.tenant = $2 AND p.catalog = $3 AND p.product_id = i.product_id
+           AND p.removed_at IS NULL
            AND i.source_updated_at IS NOT NULL AND p.source_updated_at > i.source_updated_at`,
         [ingestion.id, ingestion.tenant, ingestion.catalog],
+      );
+      const staleRemovals = await client.query(
+        `UPDATE ingestion_items i SET operation = jsonb_build_object(
+             'op', 'remove', 'path', '/products/' || replace(replace(i.product_id, '~', '~0'), '/', '~1'))::text,
+           removal = true, content_hash = $4, source_updated_at = p.source_updated_at
+         FROM products p
+         WHERE i.ingestion_id = $1 AND p.tenant = $2 AND p.catalog = $3 AND p.product_id = i.product_id
+           AND p.removed_at IS NOT NULL
+           AND i.source_updated_at IS NOT NULL AND p.source_updated_at > i.source_updated_at`,
+        [ingestion.id, ingestion.tenant, ingestion.catalog, REMOVED_HASH],
       );
       // A delta need not resend what the catalog API already accepted in this exact version.
       const skipped =
@@ -200,15 +237,18 @@ export class Warehouse {
         : undefined;
       const batches = await this.cutBatches(client, ingestion.id, limits);
       const staged = await client.query(
-        `SELECT count(*)::int AS n FROM ingestion_items WHERE ingestion_id = $1`,
+        `SELECT count(*)::int AS n, (count(*) FILTER (WHERE removal))::int AS removals
+         FROM ingestion_items WHERE ingestion_id = $1`,
         [ingestion.id],
       );
       const products: number = staged.rows[0].n;
+      const removalItems: number = staged.rows[0].removals;
       const skippedCount = skipped?.rowCount ?? 0;
       const upserted = upsert.rowCount ?? 0;
-      const duplicates = counts.recordsRead - counts.rejected - products;
-      const staleCount = stale.rowCount ?? 0;
-      const removedCount = removed?.rowCount ?? 0;
+      const duplicates = counts.recordsRead - counts.rejected - products - droppedRemovals;
+      const staleCount = (staleAdds.rowCount ?? 0) + (staleRemovals.rowCount ?? 0);
+      const removedCount = (removed?.rowCount ?? 0) + (removals.rowCount ?? 0);
+      const unchanged = products - upserted - removalItems;
 
       await client.query(
         `UPDATE ingestions SET status = 'staged', staged_at = now(), records_read = $2, records_rejected = $3,
@@ -220,7 +260,7 @@ export class Warehouse {
           counts.rejected,
           duplicates,
           upserted,
-          products - upserted,
+          unchanged,
           batches.length,
           staleCount,
           removedCount,
@@ -231,7 +271,7 @@ export class Warehouse {
       return {
         products,
         upserted,
-        unchanged: products - upserted,
+        unchanged,
         duplicates,
         stale: staleCount,
         removed: removedCount,
@@ -562,7 +602,7 @@ export class Warehouse {
     ingestion: Pick<IngestionRow, 'id' | 'tenant' | 'catalog'>,
   ): Promise<{ staged: number; current: number }> {
     const res = await this.pool.query(
-      `SELECT (SELECT count(*)::int FROM ingestion_items WHERE ingestion_id = $1) AS staged,
+      `SELECT (SELECT count(*)::int FROM ingestion_items WHERE ingestion_id = $1 AND NOT removal) AS staged,
               (SELECT count(*)::int FROM products WHERE tenant = $2 AND catalog = $3
                 AND removed_at IS NULL) AS current`,
       [ingestion.id, ingestion.tenant, ingestion.catalog],
