@@ -91,6 +91,8 @@ export function createSyncActivities(deps: ActivityDeps) {
         pages: 0,
         emptyPages: 0,
       };
+      // Of this attempt only: a retried attempt reports its own waits.
+      const pacing = { pacedMs: 0, rateLimited: 0 };
       const result = async (extra: Partial<PullSegmentResult> = {}): Promise<PullSegmentResult> => {
         await deps.warehouse.recordReadCounts(ingestion.id, cp.records + cp.rejected, cp.rejected);
         return {
@@ -98,6 +100,7 @@ export function createSyncActivities(deps: ActivityDeps) {
           rejected: cp.rejected,
           pages: cp.pages,
           next: cp.cursor,
+          ...pacing,
           ...extra,
         };
       };
@@ -112,6 +115,7 @@ export function createSyncActivities(deps: ActivityDeps) {
         if (waitMs > LONG_WAIT_MS)
           return result({ waitUntil: Date.now() + waitMs, waitReason: 'throttled' });
         if (waitMs > 0) await sleep(waitMs, undefined, { signal });
+        pacing.pacedMs += waitMs;
 
         let page;
         try {
@@ -139,6 +143,7 @@ export function createSyncActivities(deps: ActivityDeps) {
             (err instanceof HttpStatusError && err.status === 423)
           ) {
             const delay = err.retryAfterMs ?? 2_000;
+            pacing.rateLimited++;
             await deps.warehouse.penalize(connector.limiterKey, delay);
             if (delay > LONG_WAIT_MS)
               return result({ waitUntil: Date.now() + delay, waitReason: 'throttled' });

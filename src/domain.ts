@@ -249,6 +249,10 @@ export interface SyncCheckpoint {
   pages: number;
   throttledWaits: number;
   quotaWaits: number;
+  /** Time spent waiting for the shared rate limit inside pulls, in ms. */
+  pacedMs?: number;
+  /** Answers 429 (or 423) from the source. */
+  rateLimited?: number;
 }
 
 export interface PullSegmentInput {
@@ -272,6 +276,10 @@ export interface PullSegmentResult {
   /** Set when the pull stopped early to let the workflow wait without holding a worker slot. */
   waitUntil?: number;
   waitReason?: 'throttled' | 'quota';
+  /** Time this pull waited for the shared rate limit, in ms. */
+  pacedMs?: number;
+  /** Answers 429 (or 423) this pull received. */
+  rateLimited?: number;
 }
 
 export interface SyncSummary {
@@ -284,8 +292,13 @@ export interface SyncSummary {
   records: number;
   pages: number;
   segments: number;
+  /** Waits too long for a worker slot, spent in durable timers. */
   throttledWaits: number;
   quotaWaits: number;
+  /** Time spent waiting for the shared rate limit inside pulls, in ms. */
+  pacedMs: number;
+  /** Answers 429 (or 423) from the source. */
+  rateLimited: number;
   watermark: string;
 }
 

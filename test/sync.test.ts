@@ -110,6 +110,9 @@ describe('syncing products from rate-limited source APIs', () => {
     });
     assert.equal(summary.records, 3_000);
     assert.deepEqual(shopify.stats('small'), { requests: 30, throttled: 0 });
+    assert.equal(summary.rateLimited, 0);
+    // 25 calls beyond the bucket at no more than 4 a second.
+    assert.ok(summary.pacedMs >= 5_000, `paced ${summary.pacedMs} ms`);
   });
 
   it('picks up exactly the changed and new records in an incremental run', async () => {

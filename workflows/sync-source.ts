@@ -74,6 +74,8 @@ export async function syncSource(input: SyncSourceInput): Promise<SyncSummary> {
     cp.records += pulled.records;
     cp.pages += pulled.pages;
     cp.cursor = pulled.next;
+    cp.pacedMs = (cp.pacedMs ?? 0) + (pulled.pacedMs ?? 0);
+    cp.rateLimited = (cp.rateLimited ?? 0) + (pulled.rateLimited ?? 0);
 
     if (pulled.waitUntil !== undefined) {
       if (pulled.waitReason === 'quota') cp.quotaWaits++;
@@ -106,6 +108,8 @@ export async function syncSource(input: SyncSourceInput): Promise<SyncSummary> {
     segments: cp.segments,
     throttledWaits: cp.throttledWaits,
     quotaWaits: cp.quotaWaits,
+    pacedMs: cp.pacedMs ?? 0,
+    rateLimited: cp.rateLimited ?? 0,
     watermark,
   };
 }

@@ -302,7 +302,8 @@ async function main(argv: string[]): Promise<number> {
         const r = (await handle.result()) as SyncSummary;
         say(
           `${r.mode} sync of ${r.source} for ${r.tenant}/${r.catalog}: ${r.records} records in ${r.pages} pages, ` +
-            `${r.segments} segments, ${r.throttledWaits} throttled waits, ${r.quotaWaits} quota waits; ` +
+            `${r.segments} segments; ${(r.pacedMs / 1000).toFixed(1)} s paced by the rate limit, ` +
+            `${r.rateLimited} 429s, ${r.throttledWaits} throttled waits, ${r.quotaWaits} quota waits; ` +
             `watermark ${r.watermark}`,
         );
       } catch (err) {

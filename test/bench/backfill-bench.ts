@@ -58,7 +58,8 @@ async function main(): Promise<void> {
         `pages ${summary.pages}, segments ${summary.segments}`,
     );
     out(
-      `requests ${stats.requests}, 429s ${stats.throttled}, throttled waits ${summary.throttledWaits}`,
+      `requests ${stats.requests}, 429s ${stats.throttled} (the sync saw ${summary.rateLimited}), ` +
+        `paced ${(summary.pacedMs / 1000).toFixed(1)} s, throttled waits ${summary.throttledWaits}`,
     );
     out(
       `wall ${wall.toFixed(1)} s; rate-limit lower bound ${bound.toFixed(1)} s ` +
