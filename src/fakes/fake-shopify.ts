@@ -123,24 +123,26 @@ export class FakeShopify {
 
   /** Changes products (new title and price, newer `updated_at`). */
   updateProducts(shopName: string, ids: number[]): void {
-    const shop = this.shop(shopName);
-    for (const id of ids) {
-      const p = shop.products.get(id);
-      if (!p) continue;
-      p.updated_at = this.tick();
+    this.change(shopName, ids, (p) => {
       p.title = `${p.title.replace(/ \(rev \d+\)$/, '')} (rev ${Date.now()})`;
       p.variants[0]!.price = (Number(p.variants[0]!.price) + 1).toFixed(2);
-    }
+    });
   }
 
   /** Archives products (status `archived`, newer `updated_at`); they stay in the listing. */
   archiveProducts(shopName: string, ids: number[]): void {
+    this.change(shopName, ids, (p) => {
+      p.status = 'archived';
+    });
+  }
+
+  private change(shopName: string, ids: number[], edit: (p: ShopifyProduct) => void): void {
     const shop = this.shop(shopName);
     for (const id of ids) {
       const p = shop.products.get(id);
       if (!p) continue;
       p.updated_at = this.tick();
-      p.status = 'archived';
+      edit(p);
     }
   }
 
