@@ -101,7 +101,8 @@ async function main(): Promise<void> {
     const again = await run(s, input('bench', 'big', file));
     out(
       `re-run same data:  ${(again.wallMs / 1000).toFixed(2)} s, ` +
-        `${again.summary.stage.upserted} rows changed, ${again.summary.stage.unchanged} unchanged`,
+        `${again.summary.stage.upserted} rows changed, ${again.summary.stage.unchanged} unchanged, ` +
+        `${again.summary.stage.alreadyDelivered} already delivered, ${again.summary.stage.batches} batches sent`,
     );
 
     const small = join(dir, 'small.jsonl');
