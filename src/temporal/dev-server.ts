@@ -61,6 +61,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   }
 
   const child = spawn(options.cliPath, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (child.pid !== undefined) stopWithParent(child.pid);
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4_000);
@@ -72,6 +73,25 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     uiUrl: `http://${host === '0.0.0.0' ? 'localhost' : host}:${uiPort}`,
     stop: () => stopChild(child),
   };
+}
+
+/**
+ * A process killed outright (SIGKILL, OOM) runs no exit handler, and its dev server would live
+ * on, holding the ports. A small shell outlives it, sees it gone and stops the server.
+ */
+function stopWithParent(childPid: number): void {
+  const script =
+    'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done; ' +
+    'kill -0 "$1" 2>/dev/null || kill -TERM "$2" 2>/dev/null';
+  const watchdog = spawn(
+    '/bin/sh',
+    ['-c', script, 'watchdog', String(process.pid), String(childPid)],
+    {
+      stdio: 'ignore',
+    },
+  );
+  watchdog.on('error', () => undefined);
+  watchdog.unref();
 }
 
 async function waitForPort(
