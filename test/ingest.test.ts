@@ -9,7 +9,6 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { createActivities } from '../activities';
 import { CatalogApiClient } from '../src/catalog-api/client';
 import { generateCatalog } from '../src/demo/generate';
-import { PROJECT_ROOT } from '../src/paths';
 import {
   type IngestCatalogInput,
   type IngestSummary,
@@ -19,7 +18,7 @@ import {
   type SubmitBatchResult,
   indexRebuildWorkflowId,
 } from '../src/domain';
-import { catalogFile, needsCatalogs } from './helpers/catalogs';
+import { CATALOGS_DIR, catalogFile, needsCatalogs } from './helpers/catalogs';
 import { expectedIds } from './helpers/expected';
 import { TEST_API_KEY, type TestStack, startTestStack } from './helpers/stack';
 
@@ -30,8 +29,12 @@ describe('ingesting catalogs through Temporal, the warehouse and the catalog API
   const lastFailed = new Map<string, string>();
 
   before(async () => {
-    s = await startTestStack({ fakeApi: { jobDurationMs: [200, 800] } });
     dir = await mkdtemp(join(tmpdir(), 'ingest-'));
+    // The worker reads from the real catalogs and this test's directory only.
+    s = await startTestStack({
+      fakeApi: { jobDurationMs: [200, 800] },
+      sourceFileRoots: [CATALOGS_DIR, dir],
+    });
   });
   after(async () => {
     await s.stop();
@@ -480,8 +483,8 @@ describe('ingesting catalogs through Temporal, the warehouse and the catalog API
   });
 
   it('reads no file outside its directories, even through a symbolic link', async () => {
-    // Outside the stack's roots (the real catalogs and the temporary directory).
-    const outside = join(PROJECT_ROOT, 'package.json');
+    const outside = join(await mkdtemp(join(tmpdir(), 'outside-')), 'products.json');
+    await writeFile(outside, '[{"id": "secret", "title": "not for this worker"}]');
     const link = join(dir, 'link-to-outside.json');
     await symlink(outside, link);
     const inside = join(dir, 'inside.jsonl');
