@@ -83,7 +83,9 @@ export function createStageActivities(deps: ActivityDeps) {
       await checkRejections(deps, ingestion.id, source.path, checkpoint, input.maxRejectedShare);
       if (limits.full && !input.allowShrink) await checkFullFeedSize(deps, ingestion);
 
-      const totals = await deps.warehouse.finishStaging(ingestion, limits, checkpoint);
+      const totals = await beating({ ...checkpoint }, () =>
+        deps.warehouse.finishStaging(ingestion, limits, checkpoint),
+      );
       const summary: StageSummary = {
         format,
         mapping: mapping?.name ?? 'none (empty source)',
@@ -111,6 +113,19 @@ export function createStageActivities(deps: ActivityDeps) {
       }
     },
   };
+}
+
+/**
+ * Keeps heartbeating the last checkpoint while one long statement runs, so a slow warehouse is
+ * not taken for a dead worker and the activity started again beside itself.
+ */
+async function beating<T>(details: unknown, work: () => Promise<T>): Promise<T> {
+  const timer = setInterval(() => Context.current().heartbeat(details), 10_000);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 /** A mapping given as a file must be inside the roots too; a preset name passes as it is. */

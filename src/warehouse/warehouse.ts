@@ -72,6 +72,16 @@ export interface BatchRow {
   jobId: string | null;
 }
 
+/**
+ * The statements below join a whole ingestion with a whole catalog. Table statistics cannot know
+ * a brand-new ingestion or catalog (both look empty), so the planner picks a nested loop that
+ * scans the catalog once per staged item: quadratic, minutes for 30,000 products. Without nested
+ * loops it merges or hashes the two sides, linear whatever the statistics say.
+ */
+async function preferSetJoins(client: PoolClient): Promise<void> {
+  await client.query('SET LOCAL enable_nestloop = off');
+}
+
 /** A pool or a client inside a transaction. */
 type Queryable = Pick<Pool, 'query'> | PoolClient;
 
@@ -160,14 +170,14 @@ export class Warehouse {
       );
       const row = locked.rows[0];
       if (row && row.status !== 'staging') return this.stagingTotals(client, ingestion.id, row);
+      await preferSetJoins(client);
 
       // A full feed replaces the catalog: a removal there is simply a product it does not carry.
       const droppedRemovals = limits.full
         ? ((
-            await client.query(
-              `DELETE FROM ingestion_items WHERE ingestion_id = $1 AND removal`,
-              [ingestion.id],
-            )
+            await client.query(`DELETE FROM ingestion_items WHERE ingestion_id = $1 AND removal`, [
+              ingestion.id,
+            ])
           ).rowCount ?? 0)
         : 0;
       const upsert = await client.query(
@@ -251,7 +261,7 @@ export class Warehouse {
       const unchanged = products - upserted - removalItems;
 
       await client.query(
-        `UPDATE ingestions SET status = 'staged', staged_at = now(), records_read = $2, records_rejected = $3,
+        `UPDATE ingestions SET status = 'staged', staged_at = clock_timestamp(), records_read = $2, records_rejected = $3,
            duplicates = $4, products_upserted = $5, products_unchanged = $6, batches = $7,
            products_stale = $8, products_removed = $9, products_skipped = $10 WHERE id = $1`,
         [
