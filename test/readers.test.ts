@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +7,7 @@ import { before, describe, it } from 'node:test';
 import { SourceFormatError, SourceNotFoundError } from '../src/errors';
 import { JsonArraySplitter } from '../src/products/json-array-splitter';
 import { type SourceRecord, detectFormat, readRecords } from '../src/products/readers';
+import { Utf8Guard } from '../src/products/utf8-guard';
 import { catalogFile, needsCatalogs } from './helpers/catalogs';
 
 async function readAll(path: string): Promise<SourceRecord[]> {
@@ -141,5 +143,99 @@ describe('CSV and TSV', () => {
     const path = await file('feed.tsv', 'id\ttitle\nB1\tKettle\n');
     const records = await readAll(path);
     assert.deepEqual((records[0] as { record: unknown }).record, { id: 'B1', title: 'Kettle' });
+  });
+
+  it('rejects a row with more or fewer fields than the header, with the counts, and reads on', async () => {
+    const path = await file(
+      'ragged.csv',
+      'id,title,price\n1,Hat,10\n2,Shoe\n3,Sock,3,extra\n4,Belt,2\n',
+    );
+    const records = await readAll(path);
+    assert.deepEqual(
+      records.map((r) => ('error' in r ? [r.position, r.error, r.raw] : [r.position, r.record])),
+      [
+        [2, { id: '1', title: 'Hat', price: '10' }],
+        [3, 'row has 2 fields but the header has 3', '2,Shoe'],
+        [4, 'row has 4 fields but the header has 3', '3,Sock,3,extra'],
+        [5, { id: '4', title: 'Belt', price: '2' }],
+      ],
+    );
+  });
+});
+
+describe('text that is not UTF-8', () => {
+  it('rejects Latin-1 records instead of sending them garbled, and reads the rest', async () => {
+    const csv = join(dir, 'latin1.csv');
+    await writeFile(csv, Buffer.from('id,title,price\n1,Caf\xe9 cr\xe8me,2\n2,Tea,3\n', 'latin1'));
+    const jsonl = join(dir, 'latin1.jsonl');
+    await writeFile(
+      jsonl,
+      Buffer.from('{"id":"1","title":"Caf\xe9"}\n{"id":"2","title":"Tea"}\n', 'latin1'),
+    );
+    for (const path of [csv, jsonl]) {
+      const records = await readAll(path);
+      assert.equal(records.length, 2);
+      assert.match((records[0] as { error: string }).error, /not UTF-8 .*Latin-1/);
+      assert.ok('record' in records[1]!, 'the next record is read');
+    }
+  });
+
+  it('keeps a line with NUL bytes as a rejected record', async () => {
+    const path = await file('nul.jsonl', '{"id":"r1","title":"ok"}\n\u0000\u0001garbage line\n');
+    const records = await readAll(path);
+    assert.equal(records.length, 2);
+    assert.match((records[1] as { error: string }).error, /not valid JSON/);
+  });
+});
+
+describe('telling JSON from JSON Lines', () => {
+  it('reads a minified Shopify products.json on one line as JSON', async () => {
+    const path = await file(
+      'minified.json',
+      '{"products":[{"id":1,"title":"A"},{"id":2,"title":"B"}]}',
+    );
+    assert.equal(await detectFormat(path), 'json');
+    assert.equal((await readAll(path)).length, 2);
+  });
+
+  it('reads one object a line as JSON Lines, whatever the extension', async () => {
+    const path = await file('lines.json', '{"id":1,"tags":["a"]}\n{"id":2,"tags":["b"]}\n');
+    assert.equal(await detectFormat(path), 'jsonl');
+  });
+
+  it('says an empty JSON file is empty', async () => {
+    await assert.rejects(detectFormat(await file('empty.json', '  \n')), /empty\.json is empty/);
+  });
+});
+
+describe('the UTF-8 guard', () => {
+  async function guard(chunks: Buffer[]): Promise<string> {
+    const g = new Utf8Guard();
+    const out: Buffer[] = [];
+    g.on('data', (b: Buffer) => out.push(b));
+    for (const c of chunks) g.write(c);
+    g.end();
+    await once(g, 'end');
+    return Buffer.concat(out).toString('utf8');
+  }
+
+  it('passes UTF-8 through unchanged however it is cut into chunks', async () => {
+    const text = 'héllo € 𝄞 \ufffd ok';
+    const bytes = Buffer.from(text, 'utf8');
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      assert.equal(await guard([bytes.subarray(0, cut), bytes.subarray(cut)]), text, `cut ${cut}`);
+    }
+  });
+
+  it('marks each byte that is not UTF-8: Latin-1, overlongs, surrogates, a cut-off end', async () => {
+    const cases: [number[], string][] = [
+      [[0x43, 0x61, 0x66, 0xe9], 'Caf\uffff'],
+      [[0xc0, 0xaf, 0x41], '\uffff\uffffA'],
+      [[0xed, 0xa0, 0x80], '\uffff\uffff\uffff'],
+      [[0x41, 0xe2, 0x82], 'A\uffff\uffff'],
+    ];
+    for (const [bytes, expected] of cases) {
+      assert.equal(await guard([Buffer.from(bytes)]), expected, Buffer.from(bytes).toString('hex'));
+    }
   });
 });

@@ -66,6 +66,24 @@ describe('the warehouse', () => {
     assert.equal(row.rows[0].title, 'new');
   });
 
+  it('keeps a rejected record holding NUL bytes, with them written as \\u0000', async () => {
+    const ing = { id: 'ing-nul', tenant: 't', catalog: 'c' };
+    await wh.beginIngestion({ ...ing, workflowId: 'w', source: 'f', mode: 'delta' });
+    await wh.rejectRecords(ing, [
+      {
+        position: 4,
+        productId: 'a\u0000b',
+        reason: 'not valid JSON',
+        issues: [],
+        raw: '\u0000\u0001garbage',
+      },
+    ]);
+    const row = await pool.query(
+      `SELECT product_id, raw FROM rejected_records WHERE ingestion_id = 'ing-nul'`,
+    );
+    assert.deepEqual(row.rows[0], { product_id: 'a\\u0000b', raw: '\\u0000\u0001garbage' });
+  });
+
   it('cuts batches by count and by bytes, covering every product exactly once', async () => {
     const ing = { id: 'ing-batches', tenant: 't', catalog: 'c' };
     await wh.beginIngestion({ ...ing, workflowId: 'w', source: 'f', mode: 'delta' });

@@ -2,9 +2,11 @@ import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { createInterface } from 'node:readline';
+import { type Readable, pipeline } from 'node:stream';
 import { parse as parseCsv } from 'csv-parse';
 import { SourceFormatError, SourceNotFoundError } from '../errors';
 import { JsonArraySplitter } from './json-array-splitter';
+import { NOT_UTF8_MARK, Utf8Guard } from './utf8-guard';
 
 export const FILE_FORMATS = ['json', 'jsonl', 'csv', 'tsv'] as const;
 export type FileFormat = (typeof FILE_FORMATS)[number];
@@ -33,18 +35,29 @@ export async function detectFormat(path: string): Promise<FileFormat> {
     );
   }
   if (first === '[') return 'json';
-  if (first === '{') {
-    const firstLine = head.trimStart().split('\n', 1)[0]!;
-    try {
-      JSON.parse(firstLine);
-      return 'jsonl';
-    } catch {
-      return 'json';
-    }
+  if (first === '{') return looksLikeJsonLines(head) ? 'jsonl' : 'json';
+  if (ext === '.json') {
+    const what = head.trim() === '' ? 'is empty' : 'does not start with a JSON array or object';
+    throw new SourceFormatError(`${path} ${what}`);
   }
-  if (ext === '.json')
-    throw new SourceFormatError(`${path} does not start with a JSON array or object`);
   return 'csv';
+}
+
+/**
+ * A first line that is a whole JSON object, followed by another object, or itself holding no
+ * array of records. Shopify's minified `{"products": [...]}` is one line too, but a JSON file.
+ */
+function looksLikeJsonLines(head: string): boolean {
+  const [firstLine, ...rest] = head.trimStart().split('\n');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(firstLine!);
+  } catch {
+    return false;
+  }
+  const next = rest.find((line) => line.trim() !== '');
+  if (next !== undefined) return next.trimStart().startsWith('{');
+  return !Object.values(parsed as object).some(Array.isArray);
 }
 
 /** NUL bytes or many control characters in the first bytes: not a text feed. */
@@ -63,6 +76,23 @@ async function readHead(path: string, bytes: number): Promise<string> {
   } finally {
     await handle.close();
   }
+}
+
+/** A row as an object by header name; a row with more or fewer fields is rejected whole. */
+function delimitedRecord(
+  header: string[],
+  fields: string[],
+  raw: string,
+  position: number,
+): SourceRecord {
+  const text = raw.replace(/\r?\n$/, '');
+  if (fields.length !== header.length) {
+    const error = `row has ${fields.length} fields but the header has ${header.length}`;
+    return { position, error, raw: text.slice(0, 10_000) };
+  }
+  if (text.includes(NOT_UTF8_MARK))
+    return { position, error: NOT_UTF8, raw: text.slice(0, 10_000) };
+  return { position, record: Object.fromEntries(header.map((name, i) => [name, fields[i]])) };
 }
 
 /** Streams the records of a file; a record that cannot be parsed is yielded with its reason. */
@@ -89,7 +119,24 @@ async function assertReadable(path: string): Promise<void> {
   }
 }
 
+/** The file's text, with bytes that are not UTF-8 marked (see Utf8Guard). */
+function utf8Text(path: string): Readable {
+  const text = pipeline(
+    createReadStream(path, { highWaterMark: 256 * 1024 }),
+    new Utf8Guard(),
+    () => undefined, // an error reaches the reader through the last stream
+  );
+  text.setEncoding('utf8');
+  return text;
+}
+
+/** A record with bytes that are not UTF-8 would be sent garbled. */
+const NOT_UTF8 =
+  'contains bytes that are not UTF-8 (the file may be Latin-1 or Windows-1252: convert it to UTF-8)';
+
 function parseElement(text: string, position: number): SourceRecord {
+  if (text.includes(NOT_UTF8_MARK))
+    return { position, error: NOT_UTF8, raw: text.slice(0, 10_000) };
   try {
     return { position, record: JSON.parse(text) };
   } catch (err) {
@@ -104,10 +151,7 @@ function parseElement(text: string, position: number): SourceRecord {
 async function* readJsonArray(path: string): AsyncGenerator<SourceRecord> {
   const splitter = new JsonArraySplitter();
   let position = 0;
-  for await (const chunk of createReadStream(path, {
-    encoding: 'utf8',
-    highWaterMark: 256 * 1024,
-  })) {
+  for await (const chunk of utf8Text(path)) {
     for (const element of splitter.push(chunk as string)) yield parseElement(element, ++position);
   }
   if (!splitter.foundArray) throw new SourceFormatError(`${path} holds no array of records`);
@@ -122,10 +166,7 @@ async function* readJsonArray(path: string): AsyncGenerator<SourceRecord> {
 }
 
 async function* readJsonLines(path: string): AsyncGenerator<SourceRecord> {
-  const lines = createInterface({
-    input: createReadStream(path, { encoding: 'utf8' }),
-    crlfDelay: Infinity,
-  });
+  const lines = createInterface({ input: utf8Text(path), crlfDelay: Infinity });
   let line = 0;
   for await (const text of lines) {
     line++;
@@ -135,23 +176,29 @@ async function* readJsonLines(path: string): AsyncGenerator<SourceRecord> {
 }
 
 async function* readDelimited(path: string, delimiter: string): AsyncGenerator<SourceRecord> {
-  const parser = createReadStream(path).pipe(
+  const parser = utf8Text(path).pipe(
     parseCsv({
-      columns: (header: string[]) => header.map((h) => h.trim().replace(/^g:/, '')),
       delimiter,
       bom: true,
       skip_empty_lines: true,
       relax_column_count: true,
       relax_quotes: true,
       info: true,
+      raw: true,
     }),
   );
+  let header: string[] | undefined;
   try {
     for await (const row of parser as AsyncIterable<{
-      record: Record<string, string>;
+      record: string[];
+      raw: string;
       info: { lines: number };
     }>) {
-      yield { position: row.info.lines, record: row.record };
+      if (!header) {
+        header = row.record.map((h) => h.trim().replace(/^g:/, ''));
+        continue;
+      }
+      yield delimitedRecord(header, row.record, row.raw, row.info.lines);
     }
   } catch (err) {
     throw new SourceFormatError(

@@ -82,6 +82,11 @@ async function preferSetJoins(client: PoolClient): Promise<void> {
   await client.query('SET LOCAL enable_nestloop = off');
 }
 
+/** Postgres text cannot hold U+0000: a rejected record keeps it visible as `\u0000` instead. */
+function storable(text: string): string {
+  return text.includes('\u0000') ? text.replace(/\u0000/g, '\\u0000') : text;
+}
+
 /** A pool or a client inside a transaction. */
 type Queryable = Pick<Pool, 'query'> | PoolClient;
 
@@ -144,10 +149,10 @@ export class Warehouse {
         ingestion.tenant,
         ingestion.catalog,
         rows.map((r) => r.position),
-        rows.map((r) => r.productId),
-        rows.map((r) => r.reason),
-        rows.map((r) => JSON.stringify(r.issues)),
-        rows.map((r) => r.raw),
+        rows.map((r) => (r.productId === null ? null : storable(r.productId))),
+        rows.map((r) => storable(r.reason)),
+        rows.map((r) => storable(JSON.stringify(r.issues))),
+        rows.map((r) => storable(r.raw)),
       ],
     );
   }
