@@ -49,7 +49,13 @@ export function installTemporalRuntime(logger: Logger, level: LogLevel = 'WARN')
   runtimeInstalled = true;
   Runtime.install({
     logger: new DefaultLogger(level, (entry) => {
-      const fields = { ...entry.meta, source: 'temporal-sdk' };
+      const { error, ...meta } = entry.meta ?? {};
+      // pino writes an Error under `err` with its message and stack; under another key, as {}.
+      const fields = {
+        ...meta,
+        ...(error instanceof Error ? { err: error } : error !== undefined ? { error } : {}),
+        source: 'temporal-sdk',
+      };
       if (entry.level === 'ERROR') logger.error(fields, entry.message);
       else if (entry.level === 'WARN') logger.warn(fields, entry.message);
       else logger.debug(fields, entry.message);

@@ -170,6 +170,18 @@ describe('mapping rules', () => {
     );
   });
 
+  it('says a field is too long, not that it is not text', () => {
+    const result = validateProduct({ id: 'x'.repeat(300), title: 't'.repeat(3_000) });
+    assert.ok(!result.ok);
+    assert.deepEqual(
+      result.issues.map((i) => `${i.path}: ${i.message}`),
+      [
+        'id: product id is longer than 256 characters',
+        'title: title is longer than 2,000 characters',
+      ],
+    );
+  });
+
   it('names the wrong key of a mapping file', () => {
     assert.throws(
       () => parseMapping('{"fields":{"id":"sku","title":"name","prise":"price"}}', 'm.json'),

@@ -1,8 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { Config } from '../config';
 import { checkIngestInput } from '../domain-validation';
+import { isPreset } from '../products/mapping';
+import { PRESETS } from '../products/presets';
 import { describeRetry, hasWorker, watch } from './progress';
 import {
   type FeedMode,
@@ -31,9 +34,21 @@ export interface IngestCommandOptions {
   resend?: boolean;
 }
 
+/** A preset name as it is, a file as an absolute path; a name that is neither is refused here. */
+function mappingRef(ref: string | undefined): string | undefined {
+  if (ref === undefined || ref === 'auto' || isPreset(ref)) return ref;
+  if (/^[a-z-]+$/.test(ref) && !existsSync(ref)) {
+    throw new Error(
+      `--mapping ${ref} is neither a preset (${Object.keys(PRESETS).join(', ')}) nor a file`,
+    );
+  }
+  return resolve(ref);
+}
+
 /** Builds the workflow input exactly as `temporal workflow start --input` would carry it. */
 export function buildIngestInput(o: IngestCommandOptions, config: Config): IngestCatalogInput {
-  const mapping = o.mapping && !/^[a-z-]+$/.test(o.mapping) ? resolve(o.mapping) : o.mapping;
+  if (o.file.trim() === '') throw new Error('--file is empty: name the catalog file to ingest');
+  const mapping = mappingRef(o.mapping);
   const source: FileSource = { kind: 'file', path: resolve(o.file) };
   if (o.format) source.format = o.format;
   if (mapping) source.mapping = mapping;

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import pino from 'pino';
 import { type Config, loadConfig } from '../config';
 import { runDemo } from '../demo/demo';
@@ -134,7 +134,9 @@ async function main(argv: string[]): Promise<number> {
     .description(
       'Product catalogs from files and APIs into a warehouse and a search catalog, on Temporal',
     )
-    .showHelpAfterError();
+    .showHelpAfterError()
+    // Throw instead of exiting, so a usage error ends with code 2 like every other one.
+    .exitOverride();
 
   program
     .command('demo')
@@ -445,6 +447,8 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv).then(
   (code) => process.exit(code),
   (err: unknown) => {
+    // Commander has already printed its message (and the help, when asked for).
+    if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : 2);
     process.stderr.write(`catalog-ingest: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(2);
   },

@@ -19,7 +19,17 @@ const AVAILABILITY_ALIASES: Record<string, (typeof AVAILABILITY)[number]> = {
   back_order: 'backorder',
 };
 
-const optionalText = z.string().trim().min(1).max(100_000).optional();
+const optionalText = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100_000, 'longer than 100,000 characters')
+  .optional();
+
+/** The message for a value of the wrong type; other problems keep their own messages. */
+function typeError(input: unknown, name: string): string {
+  return input === undefined ? `${name} is missing` : `${name} must be text`;
+}
 
 const money = z.number().finite().nonnegative().max(1e9);
 
@@ -27,17 +37,17 @@ const money = z.number().finite().nonnegative().max(1e9);
 export const productSchema = z.object({
   id: z
     .string({
-      error: (i) => (i.input === undefined ? 'product id is missing' : 'product id must be text'),
+      error: (i) => typeError(i.input, 'product id'),
     })
     .trim()
     .min(1, 'product id is empty')
-    .max(256)
+    .max(256, 'product id is longer than 256 characters')
     .regex(/^[^\s]+$/, 'product id contains whitespace'),
   title: z
-    .string({ error: (i) => (i.input === undefined ? 'title is missing' : 'title must be text') })
+    .string({ error: (i) => typeError(i.input, 'title') })
     .trim()
     .min(1, 'title is empty')
-    .max(2_000),
+    .max(2_000, 'title is longer than 2,000 characters'),
   description: optionalText,
   brand: optionalText,
   price: money.optional(),

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { PROJECT_ROOT } from '../src/paths';
+
+/** Runs the CLI the way users do; these cases end before it connects to anything. */
+function cli(...args: string[]): { code: number | null; stderr: string } {
+  const run = spawnSync(join(PROJECT_ROOT, 'bin/catalog-ingest'), args, {
+    encoding: 'utf8',
+    env: { ...process.env, TEMPORAL_ADDRESS: '127.0.0.1:1' },
+  });
+  return { code: run.status, stderr: run.stderr };
+}
+
+describe('the command line', () => {
+  it('ends a usage error with exit code 2 and says what is wrong', () => {
+    const cases: [string[], RegExp][] = [
+      [['ingest', '--catalog', 'c', '--file', 'f.json'], /required option '--tenant <tenant>'/],
+      [
+        ['ingest', '--tenant', 't', '--catalog', 'c', '--file', 'f', '--mode', 'x'],
+        /'x' is invalid/,
+      ],
+      [['ingest', '--tenant', 't', '--catalog', 'c', '--file', ''], /--file is empty/],
+      [
+        ['ingest', '--tenant', 't', '--catalog', 'c', '--file', 'f', '--mapping', 'nosuch'],
+        /--mapping nosuch is neither a preset \(bestbuy, shopify, .*\) nor a file/,
+      ],
+      [['--bogus'], /unknown option '--bogus'/],
+      [
+        ['sync', '--tenant', 't', '--catalog', 'c', '--source', 'shopify:http://127.0.0.1:1'],
+        /--key-ref/,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const { code, stderr } = cli(...args);
+      assert.equal(code, 2, args.join(' '));
+      assert.match(stderr, message);
+    }
+  });
+
+  it('ends with 0 when asked for help', () => {
+    assert.equal(cli('--help').code, 0);
+    assert.equal(cli('ingest', '--help').code, 0);
+  });
+});
