@@ -1,4 +1,9 @@
-import { type Client, ScheduleOverlapPolicy, type ScheduleSummary } from '@temporalio/client';
+import {
+  type Client,
+  ScheduleAlreadyRunning,
+  ScheduleOverlapPolicy,
+  type ScheduleSummary,
+} from '@temporalio/client';
 import type { ApiSource, SyncSourceInput } from './domain';
 
 export interface SyncScheduleOptions {
@@ -50,26 +55,34 @@ export async function createSyncSchedule(client: Client, o: SyncScheduleOptions)
     source: o.source,
     mode: 'incremental',
   };
-  await client.schedule.create({
-    scheduleId,
-    spec: { intervals: [{ every: o.every as `${number}m` }] },
-    action: {
-      type: 'startWorkflow',
-      workflowType: 'syncSource',
-      taskQueue: o.taskQueue,
-      workflowId: scheduleId,
-      args: [input],
-    },
-    policies: {
-      overlap: ScheduleOverlapPolicy.SKIP,
-      catchupWindow: (o.catchupWindow ?? '10m') as `${number}m`,
-      pauseOnFailure: false,
-    },
-    state: {
-      paused: o.paused ?? false,
-      note: `incremental sync of ${o.source.kind} for ${o.tenant}/${o.catalog}`,
-    },
-  });
+  await client.schedule
+    .create({
+      scheduleId,
+      spec: { intervals: [{ every: o.every as `${number}m` }] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'syncSource',
+        taskQueue: o.taskQueue,
+        workflowId: scheduleId,
+        args: [input],
+      },
+      policies: {
+        overlap: ScheduleOverlapPolicy.SKIP,
+        catchupWindow: (o.catchupWindow ?? '10m') as `${number}m`,
+        pauseOnFailure: false,
+      },
+      state: {
+        paused: o.paused ?? false,
+        note: `incremental sync of ${o.source.kind} for ${o.tenant}/${o.catalog}`,
+      },
+    })
+    .catch((err: unknown) => {
+      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+      throw new Error(
+        `schedule ${scheduleId} already exists: delete it first to change it ` +
+          `(\`catalog-ingest schedule delete ${scheduleId}\`)`,
+      );
+    });
   return scheduleId;
 }
 

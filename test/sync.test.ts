@@ -294,6 +294,16 @@ describe('syncing products from rate-limited source APIs', () => {
       sync: { pollIntervalMs: 100, catalogApi: { account: 'scheduled' } },
     });
     assert.equal(id, 'sync/scheduled/main/shopify');
+    await assert.rejects(
+      createSyncSchedule(s.env.client, {
+        tenant: 'scheduled',
+        catalog: 'main',
+        source,
+        every: '5m',
+        taskQueue: s.taskQueue,
+      }),
+      /schedule sync\/scheduled\/main\/shopify already exists: delete it first/,
+    );
     const handle = s.env.client.schedule.getHandle(id);
     const described = await handle.describe();
     assert.equal(described.policies.overlap, ScheduleOverlapPolicy.SKIP);

@@ -9,7 +9,12 @@ import { createLogger } from '../logger';
 import { PROJECT_ROOT, startStack } from '../stack';
 import { createPool } from '../warehouse/pool';
 import { migrate } from '../warehouse/migrations';
-import { Client, Connection, ScheduleOverlapPolicy } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+} from '@temporalio/client';
 import { checkSyncInput } from '../domain-validation';
 import type { ApiSource, SyncSourceInput, SyncSummary } from '../domain';
 import { FakeSalesforce } from '../fakes/fake-salesforce';
@@ -93,6 +98,11 @@ function sourceFromOptions(o: {
   perMinute?: number;
 }): ApiSource {
   const source = parseSource(o.source, o.keyRef);
+  const foreign =
+    source.kind === 'shopify'
+      ? o.perMinute && '--per-minute'
+      : (o.bucketSize && '--bucket-size') || (o.leakPerSecond && '--leak-per-second');
+  if (foreign) throw new UsageError(`${foreign} does not apply to a ${source.kind} source`);
   if (source.kind === 'shopify') {
     if (o.bucketSize) source.bucketSize = o.bucketSize;
     if (o.leakPerSecond) source.leakPerSecond = o.leakPerSecond;
@@ -102,17 +112,17 @@ function sourceFromOptions(o: {
   return source;
 }
 
+/** Input refused inside a command; Commander's own errors are printed by Commander. */
+class UsageError extends Error {}
+
 /** Refuses invalid input before anything starts: a usage error, exit code 2. */
 function usageCheck(problem: string | undefined): void {
-  if (problem) throw new InvalidArgumentError(`invalid input: ${problem}`);
+  if (problem) throw new UsageError(`invalid input: ${problem}`);
 }
 
 function parseSource(value: string, keyRef: string): ApiSource {
   const m = /^(shopify|salesforce):(https?:\/\/.+)$/.exec(value);
-  if (!m)
-    throw new InvalidArgumentError(
-      '--source must be shopify:<shop URL> or salesforce:<instance URL>',
-    );
+  if (!m) throw new UsageError('--source must be shopify:<shop URL> or salesforce:<instance URL>');
   return { kind: m[1] as 'shopify' | 'salesforce', baseUrl: m[2]!, keyRef };
 }
 
@@ -405,11 +415,20 @@ async function main(argv: string[]): Promise<number> {
       .action(async (id: string) => {
         await withClient(config, async (client) => {
           const handle = client.schedule.getHandle(id);
-          if (name === 'pause') await handle.pause('paused from catalog-ingest');
-          else if (name === 'resume') await handle.unpause('resumed from catalog-ingest');
-          // The SDK's trigger defaults to ALLOW_ALL; keep the schedule's rule: never overlap.
-          else if (name === 'trigger') await handle.trigger(ScheduleOverlapPolicy.SKIP);
-          else await handle.delete();
+          try {
+            if (name === 'pause') await handle.pause('paused from catalog-ingest');
+            else if (name === 'resume') await handle.unpause('resumed from catalog-ingest');
+            // The SDK's trigger defaults to ALLOW_ALL; keep the schedule's rule: never overlap.
+            else if (name === 'trigger') await handle.trigger(ScheduleOverlapPolicy.SKIP);
+            else await handle.delete();
+          } catch (err) {
+            if (err instanceof ScheduleNotFoundError) {
+              throw new UsageError(
+                `no schedule ${id} (\`catalog-ingest schedule list\` shows them)`,
+              );
+            }
+            throw err;
+          }
           say(`${name}: ${id}`);
         });
       });
