@@ -9,4 +9,7 @@ COPY activities ./activities
 COPY tsconfig.json ./
 RUN ./bin/catalog-ingest build-workflows
 USER node
+# A heap cap keeps a long-running worker's memory flat (V8 otherwise grows its heap with the
+# machine's memory); the SDK also sizes its workflow cache from this limit.
+ENV NODE_OPTIONS=--max-old-space-size=384
 ENTRYPOINT ["/app/bin/catalog-ingest"]

@@ -102,7 +102,8 @@ async function main(): Promise<void> {
     out(
       `re-run same data:  ${(again.wallMs / 1000).toFixed(2)} s, ` +
         `${again.summary.stage.upserted} rows changed, ${again.summary.stage.unchanged} unchanged, ` +
-        `${again.summary.stage.alreadyDelivered} already delivered, ${again.summary.stage.batches} batches sent`,
+        `${again.summary.stage.alreadyDelivered} already delivered, ${again.summary.stage.batches} batches sent; ` +
+        `peak RSS so far ${memoryOf(worker.pid!).peak.toFixed(0)} MB`,
     );
 
     // Statistics as autovacuum leaves them after a large load: a new catalog then looks empty.
@@ -110,7 +111,8 @@ async function main(): Promise<void> {
     const other = await run(s, input('bench', 'big-copy', file));
     out(
       `same data, new catalog: ${(other.wallMs / 1000).toFixed(2)} s, ` +
-        `${other.summary.stage.upserted} rows inserted, ${other.summary.stage.batches} batches`,
+        `${other.summary.stage.upserted} rows inserted, ${other.summary.stage.batches} batches; ` +
+        `peak RSS so far ${memoryOf(worker.pid!).peak.toFixed(0)} MB`,
     );
 
     const small = join(dir, 'small.jsonl');

@@ -23,6 +23,8 @@ export async function startWorkerProcess(
         CATALOG_API_BASE_URL: s.fakeApi.url,
         CATALOG_API_KEY: TEST_API_KEY,
         LOG_LEVEL: 'warn',
+        // As deployed (Dockerfile, compose): a heap cap keeps the worker's memory flat.
+        NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=384`.trim(),
         SOURCE_FILE_ROOTS: [...s.sourceFiles.roots, join(PROJECT_ROOT, '.data')].join(delimiter),
         ...env,
       },
