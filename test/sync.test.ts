@@ -34,6 +34,12 @@ describe('syncing products from rate-limited source APIs', () => {
     })) as SyncSummary;
   }
 
+  /** A new shop on the fake, and the source that reads it with that token. */
+  function newShop(name: string, keyRef: keyof typeof TOKENS, products: number): ApiSource {
+    shopify.addShop(name, { token: TOKENS[keyRef], products });
+    return { kind: 'shopify', baseUrl: shopify.shopUrl(name), keyRef };
+  }
+
   async function warehouseIds(tenant: string): Promise<string[]> {
     const res = await s.pool.query(`SELECT product_id FROM products WHERE tenant = $1`, [tenant]);
     return res.rows.map((r) => r.product_id as string);
@@ -148,12 +154,7 @@ describe('syncing products from rate-limited source APIs', () => {
   });
 
   it('takes products archived in the shop out of the catalog in an incremental run', async () => {
-    shopify.addShop('archiving', { token: TOKENS.shopb, products: 300 });
-    const source: ApiSource = {
-      kind: 'shopify',
-      baseUrl: shopify.shopUrl('archiving'),
-      keyRef: 'shopb',
-    };
+    const source = newShop('archiving', 'shopb', 300);
     await sync({ tenant: 'archiving', catalog: 'main', source, mode: 'backfill' });
     const catalog = s.fakeApi.catalog('archiving', 'main');
     assert.equal(catalog.products.size, 300);
@@ -279,12 +280,7 @@ describe('syncing products from rate-limited source APIs', () => {
   });
 
   it('runs syncs from a Schedule that never overlaps; pause, trigger and delete work', async () => {
-    shopify.addShop('scheduled', { token: TOKENS.shopa, products: 120 });
-    const source: ApiSource = {
-      kind: 'shopify',
-      baseUrl: shopify.shopUrl('scheduled'),
-      keyRef: 'shopa',
-    };
+    const source = newShop('scheduled', 'shopa', 120);
     const id = await createSyncSchedule(s.env.client, {
       tenant: 'scheduled',
       catalog: 'main',
