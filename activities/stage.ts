@@ -2,7 +2,12 @@ import { Context, activityInfo } from '@temporalio/activity';
 import type { StageInput, StageSummary } from '../src/domain';
 import { isPreset, loadMapping, type Mapping } from '../src/products/mapping';
 import { type FileFormat, detectFormat, readRecords } from '../src/products/readers';
-import { TooManyRejectedError, UnsafeFullFeedError, SourceFormatError } from '../src/errors';
+import {
+  SourceFormatError,
+  SourceNotAllowedError,
+  TooManyRejectedError,
+  UnsafeFullFeedError,
+} from '../src/errors';
 import { type ActivityDeps, activityLogger, resolveKey } from './deps';
 import { RecordChunk } from './record-chunk';
 
@@ -40,7 +45,21 @@ export function createStageActivities(deps: ActivityDeps) {
       resolveKey(deps, input.keyRef);
 
       if (source.kind === 'staged') {
-        // A source pull already staged and validated the records under this id.
+        // A source pull already staged and validated the records under this id. Only that
+        // pull's own workflow may hand them over, for its tenant and catalog: anyone else
+        // could otherwise send another tenant's products to their own catalog.
+        const owner = await deps.warehouse.ingestionOwner(source.ingestionId);
+        if (
+          !owner ||
+          owner.workflowId !== input.parentWorkflowId ||
+          owner.tenant !== input.tenant ||
+          owner.catalog !== input.catalog
+        ) {
+          throw new SourceNotAllowedError(
+            `records staged under ${source.ingestionId} can only be ingested by the sync that ` +
+              'pulled them, for its own tenant and catalog',
+          );
+        }
         const counts = await deps.warehouse.readCounts(source.ingestionId);
         const totals = await deps.warehouse.finishStaging(ingestion, limits, counts);
         const summary: StageSummary = {

@@ -190,6 +190,35 @@ describe('syncing products from rate-limited source APIs', () => {
     assert.equal(removesSent, 3);
   });
 
+  it("refuses a workflow that tries to ingest records another run's pull staged", async () => {
+    const { rows } = await s.pool.query<{ id: string }>(
+      `SELECT id FROM ingestions WHERE tenant = 'archiving' AND workflow_id LIKE 'sync/%' LIMIT 1`,
+    );
+    const staged = rows[0]!.id;
+    for (const tenant of ['evil', 'archiving']) {
+      const err = await s.env.client.workflow
+        .execute('ingestCatalog', {
+          taskQueue: s.taskQueue,
+          workflowId: `forged/${tenant}/${randomUUID()}`,
+          args: [
+            {
+              tenant,
+              catalog: 'main',
+              source: { kind: 'staged', ingestionId: staged, description: 'forged' },
+              catalogApi: { account: 'evil' },
+              pollIntervalMs: 100,
+            },
+          ],
+        })
+        .catch((e: unknown) => e);
+      assert.ok(err instanceof WorkflowFailedError, tenant);
+      assert.match(err.cause!.message, /can only be ingested by the sync that pulled them/);
+    }
+    const jobs = [...s.fakeApi.jobs.values()].filter((j) => j.accountId === 'evil');
+    assert.deepEqual(jobs, [], 'nothing reached the forger’s account');
+    assert.deepEqual(await warehouseIds('evil'), []);
+  });
+
   it('keeps a watermark per catalog, so a second catalog fed from the same source gets everything', async () => {
     const source: ApiSource = {
       kind: 'shopify',

@@ -633,6 +633,17 @@ export class Warehouse {
     );
   }
 
+  /** Who began an ingestion: its workflow, tenant and catalog. */
+  async ingestionOwner(
+    id: string,
+  ): Promise<{ workflowId: string; tenant: string; catalog: string } | undefined> {
+    const res = await this.pool.query(
+      `SELECT workflow_id AS "workflowId", tenant, catalog FROM ingestions WHERE id = $1`,
+      [id],
+    );
+    return res.rows[0];
+  }
+
   async readCounts(id: string): Promise<{ recordsRead: number; rejected: number }> {
     const res = await this.pool.query(
       `SELECT coalesce(records_read, 0) AS read, coalesce(records_rejected, 0) AS rejected
