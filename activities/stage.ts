@@ -40,6 +40,7 @@ export function createStageActivities(deps: ActivityDeps) {
         maxBytes: input.maxBytes,
         full: input.mode === 'full',
         resend: input.resend,
+        target: `${deps.catalogApiBaseUrl.replace(/\/+$/, '')}|${input.account}`,
       };
       const source = input.source;
       resolveKey(deps, input.keyRef);

@@ -109,6 +109,8 @@ export interface StageInput {
   allowShrink: boolean;
   /** Send products the catalog API already holds in that version. */
   resend: boolean;
+  /** The catalog API account the batches go to. */
+  account: string;
   /** The workflow that started this one: only it may hand over records it staged itself. */
   parentWorkflowId?: string;
 }

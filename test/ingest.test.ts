@@ -216,6 +216,15 @@ describe('ingesting catalogs through Temporal, the warehouse and the catalog API
       assert.equal(again.stage.alreadyDelivered, 316, 'the catalog API holds these versions');
       assert.equal(again.stage.batches, 0);
 
+      const elsewhere = await ingest(
+        input('globex', 'merch', catalogFile('googlemerchstore_retail_api_products.jsonl'), {
+          catalogApi: { account: 'globex-staging' },
+          requestIndexRebuild: false,
+        }),
+      );
+      assert.equal(elsewhere.stage.alreadyDelivered, 0, 'another account holds nothing yet');
+      assert.equal(s.fakeApi.catalog('globex-staging', 'merch').products.size, 316);
+
       const jobsBefore = s.fakeApi.jobs.size;
       const resent = await ingest(
         input('globex', 'merch', catalogFile('googlemerchstore_retail_api_products.jsonl'), {
@@ -585,6 +594,7 @@ describe('ingesting catalogs through Temporal, the warehouse and the catalog API
       maxRejectedShare: 0.5,
       allowShrink: false,
       resend: false,
+      account: 'resume',
     });
     assert.equal(summary.recordsRead, 300);
     const staged = await s.pool.query(

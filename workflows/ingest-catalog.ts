@@ -83,6 +83,7 @@ export async function ingestCatalog(input: IngestCatalogInput): Promise<IngestSu
     maxRejectedShare: input.maxRejectedShare ?? 0.5,
     allowShrink: input.allowShrink ?? false,
     resend: input.resend ?? false,
+    account,
     ...(info.parent ? { parentWorkflowId: info.parent.workflowId } : {}),
   }).catch(async (err: unknown) => {
     const from = input.source.kind === 'file' ? input.source.path : input.source.description;

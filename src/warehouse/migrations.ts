@@ -179,6 +179,15 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
       ALTER TABLE ingestion_items ADD COLUMN removal boolean NOT NULL DEFAULT false;
     `,
   },
+  {
+    version: 4,
+    name: 'delivered versions per catalog API',
+    sql: `
+      -- Which catalog API (base URL and account) holds delivered_hash; another one holds nothing.
+      ALTER TABLE products ADD COLUMN delivered_to text;
+      ALTER TABLE ingestions ADD COLUMN target text;
+    `,
+  },
 ];
 
 /** Applies the migrations not yet applied. Safe to run from several workers at once. */

@@ -44,6 +44,8 @@ export interface BatchLimits {
   full?: boolean;
   /** Send products even when the catalog API already holds that exact version. */
   resend?: boolean;
+  /** The catalog API and account the batches go to: what it already holds is not resent. */
+  target?: string;
 }
 
 export interface StagingTotals {
@@ -239,8 +241,9 @@ export class Warehouse {
           : await client.query(
               `UPDATE ingestion_items i SET delivered = true FROM products p
                WHERE i.ingestion_id = $1 AND p.tenant = $2 AND p.catalog = $3
-                 AND p.product_id = i.product_id AND p.delivered_hash = i.content_hash`,
-              [ingestion.id, ingestion.tenant, ingestion.catalog],
+                 AND p.product_id = i.product_id AND p.delivered_hash = i.content_hash
+                 AND p.delivered_to = $4`,
+              [ingestion.id, ingestion.tenant, ingestion.catalog, limits.target ?? null],
             );
       const removed = limits.full
         ? await client.query(
@@ -268,7 +271,7 @@ export class Warehouse {
       await client.query(
         `UPDATE ingestions SET status = 'staged', staged_at = clock_timestamp(), records_read = $2, records_rejected = $3,
            duplicates = $4, products_upserted = $5, products_unchanged = $6, batches = $7,
-           products_stale = $8, products_removed = $9, products_skipped = $10 WHERE id = $1`,
+           products_stale = $8, products_removed = $9, products_skipped = $10, target = $11 WHERE id = $1`,
         [
           ingestion.id,
           counts.recordsRead,
@@ -280,6 +283,7 @@ export class Warehouse {
           staleCount,
           removedCount,
           skippedCount,
+          limits.target ?? null,
         ],
       );
       const bytes = batches.reduce((sum, b) => sum + b.bytes, 0);
@@ -467,7 +471,7 @@ export class Warehouse {
    */
   async markDelivered(jobId: string): Promise<number> {
     const res = await this.pool.query(
-      `UPDATE products p SET delivered_hash = i.content_hash
+      `UPDATE products p SET delivered_hash = i.content_hash, delivered_to = g.target
        FROM batches b
        JOIN ingestions g ON g.id = b.ingestion_id
        JOIN ingestion_items i ON i.ingestion_id = b.ingestion_id
