@@ -203,6 +203,37 @@ describe('telling JSON from JSON Lines', () => {
     assert.equal(await detectFormat(path), 'jsonl');
   });
 
+  it('reads JSON Lines named .json whose first record is longer than 64 KiB', async () => {
+    const record = (n: number, description: string) =>
+      JSON.stringify({ id: `P${n}`, title: 'Shirt', description, variants: [{ id: `P${n}-S` }] });
+    const lines = [record(1, 'x'.repeat(70_000)), record(2, 'short'), record(3, 'short')];
+    const path = await file('long-first.json', lines.join('\n'));
+    assert.equal(await detectFormat(path), 'jsonl');
+    assert.equal((await readAll(path)).length, 3);
+  });
+
+  it('fails JSON Lines read as one JSON document instead of taking the first array in it', async () => {
+    const path = await file('lines-as-json.txt', '{"id":1,"tags":["a"]}\n{"id":2,"tags":["b"]}\n');
+    const read = async () => {
+      for await (const r of readRecords(path, 'json')) void r;
+    };
+    await assert.rejects(read, /holds more than one JSON value, as JSON Lines do/);
+  });
+
+  it('reads files that begin with a UTF-8 byte order mark', async () => {
+    const bom = '\ufeff';
+    const cases: [string, string, string[]][] = [
+      ['bom.jsonl', `${bom}{"id":"J1","title":"a"}\n{"id":"J2","title":"b"}\n`, ['J1', 'J2']],
+      ['bom-object.json', `${bom}{"products":[{"id":"O1","title":"x"}]}`, ['O1']],
+      ['bom.csv', `${bom}id,title\nC1,a\nC2,b\n`, ['C1', 'C2']],
+    ];
+    for (const [name, text, ids] of cases) {
+      const records = await readAll(await file(name, text));
+      const read = records.map((r) => ('record' in r ? (r.record as { id: string }).id : r.error));
+      assert.deepEqual(read, ids, name);
+    }
+  });
+
   it('says an empty JSON file is empty', async () => {
     await assert.rejects(detectFormat(await file('empty.json', '  \n')), /empty\.json is empty/);
   });

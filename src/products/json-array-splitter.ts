@@ -14,13 +14,16 @@ export class JsonArraySplitter {
   private finished = false;
   private pending = '';
   private capturing = false;
+  /** Set once the top-level value has closed. */
+  private topClosed = false;
+  private trailingValue = false;
 
   /** Feeds the next chunk of text; returns the complete elements it closed. */
   push(chunk: string): string[] {
     const out: string[] = [];
     let start = this.capturing ? 0 : -1;
 
-    for (let i = 0; i < chunk.length && !this.finished; i++) {
+    for (let i = 0; i < chunk.length && !this.trailingValue; i++) {
       const c = chunk.charCodeAt(i);
       if (this.inString) {
         if (this.escaped) this.escaped = false;
@@ -29,6 +32,10 @@ export class JsonArraySplitter {
         continue;
       }
       if (c === 32 || c === 10 || c === 13 || c === 9) continue;
+      if (this.finished) {
+        this.trackAfterRecords(c);
+        continue;
+      }
 
       if (!this.started) {
         this.started = true;
@@ -55,6 +62,7 @@ export class JsonArraySplitter {
         } else if (this.depth < this.elementDepth) {
           if (this.capturing) out.push(this.take(chunk, start, i));
           this.finished = true;
+          this.topClosed = this.depth === 0;
         }
       } else if (c === 44 && atElementLevel && this.capturing) {
         out.push(this.take(chunk, start, i));
@@ -63,6 +71,29 @@ export class JsonArraySplitter {
     }
     if (this.capturing && start >= 0) this.pending += chunk.slice(start);
     return out;
+  }
+
+  /**
+   * After the records array: follows the rest of the document (a wrapper object's other keys)
+   * and notes any value after it, as in JSON Lines, whose first line's first array would
+   * otherwise be taken for the records and the other lines ignored.
+   */
+  private trackAfterRecords(c: number): void {
+    if (this.topClosed) {
+      this.trailingValue = true;
+    } else if (c === 34) {
+      this.inString = true;
+    } else if (c === 123 || c === 91) {
+      this.depth++;
+    } else if (c === 125 || c === 93) {
+      this.depth--;
+      this.topClosed = this.depth === 0;
+    }
+  }
+
+  /** Whether another JSON value follows the document: the file is not one JSON document. */
+  get trailing(): boolean {
+    return this.trailingValue;
   }
 
   /** Whether the document ended cleanly; false means it was truncated or held no array. */

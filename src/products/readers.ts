@@ -15,6 +15,9 @@ export type FileFormat = (typeof FILE_FORMATS)[number];
 export type SourceRecord =
   { position: number; record: unknown } | { position: number; error: string; raw: string };
 
+const HEAD_BYTES = 64 * 1024;
+const FIRST_LINE_MAX_BYTES = 16 * 1024 * 1024;
+
 /** Picks the format from the extension, then from the first bytes. */
 export async function detectFormat(path: string): Promise<FileFormat> {
   await assertReadable(path);
@@ -23,7 +26,7 @@ export async function detectFormat(path: string): Promise<FileFormat> {
   if (ext === '.csv') return 'csv';
   if (ext === '.tsv') return 'tsv';
 
-  const head = await readHead(path, 64 * 1024);
+  const head = await readHead(path, HEAD_BYTES);
   if (looksBinary(head))
     throw new SourceFormatError(
       `${path} looks like a binary file, not JSON, JSON Lines, CSV or TSV`,
@@ -35,7 +38,12 @@ export async function detectFormat(path: string): Promise<FileFormat> {
     );
   }
   if (first === '[') return 'json';
-  if (first === '{') return looksLikeJsonLines(head) ? 'jsonl' : 'json';
+  if (first === '{') {
+    // A first record longer than the head: read on to the end of its line to judge.
+    const whole = head.includes('\n') || Buffer.byteLength(head) < HEAD_BYTES;
+    const probe = whole ? head : await readHead(path, FIRST_LINE_MAX_BYTES);
+    return looksLikeJsonLines(probe) ? 'jsonl' : 'json';
+  }
   if (ext === '.json') {
     const what = head.trim() === '' ? 'is empty' : 'does not start with a JSON array or object';
     throw new SourceFormatError(`${path} ${what}`);
@@ -155,6 +163,12 @@ async function* readJsonArray(path: string): AsyncGenerator<SourceRecord> {
     for (const element of splitter.push(chunk as string)) yield parseElement(element, ++position);
   }
   if (!splitter.foundArray) throw new SourceFormatError(`${path} holds no array of records`);
+  if (splitter.trailing) {
+    throw new SourceFormatError(
+      `${path} holds more than one JSON value, as JSON Lines do (one record a line): ` +
+        'name it .jsonl or give the format jsonl',
+    );
+  }
   if (!splitter.complete) {
     const raw = splitter.remainder;
     // A cut-off file is not a feed: fail the whole ingestion rather than send part of it.

@@ -7,16 +7,27 @@ import { Transform, type TransformCallback } from 'node:stream';
  */
 export const NOT_UTF8_MARK = '\uffff';
 const MARK_BYTES = Buffer.from(NOT_UTF8_MARK, 'utf8');
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /**
- * Passes UTF-8 through unchanged and replaces each byte that does not begin a valid sequence
+ * Passes UTF-8 through unchanged, drops a byte order mark at the start, and replaces each byte that does not begin a valid sequence
  * with U+FFFF. A sequence split across chunks is held back until the next one.
  */
 export class Utf8Guard extends Transform {
   private tail: Buffer = Buffer.alloc(0);
+  private atStart = true;
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: TransformCallback): void {
-    const bytes = this.tail.length ? Buffer.concat([this.tail, chunk]) : chunk;
+    let bytes = this.tail.length ? Buffer.concat([this.tail, chunk]) : chunk;
+    if (this.atStart) {
+      // A byte order mark says "UTF-8" and is no part of the first record.
+      if (bytes.length < 3 && BOM.subarray(0, bytes.length).equals(bytes)) {
+        this.tail = Buffer.from(bytes);
+        return done();
+      }
+      this.atStart = false;
+      if (bytes.subarray(0, 3).equals(BOM)) bytes = bytes.subarray(3);
+    }
     const end = completeLength(bytes);
     this.tail = Buffer.from(bytes.subarray(end));
     const body = bytes.subarray(0, end);
