@@ -11,6 +11,9 @@ import {
 import type { SourceRecord } from '../src/products/readers';
 import type { RejectedRecord, StagedItem } from '../src/warehouse/warehouse';
 
+/** A NUL character as JSON writes it: `\u0000` not itself escaped (`\\u0000` is plain text). */
+const ESCAPED_NUL = /(?<!\\)(?:\\\\)*\\u0000/;
+
 /** The valid and rejected records of one chunk; a repeated id keeps its latest version. */
 export class RecordChunk {
   readonly items = new Map<string, StagedItem>();
@@ -68,7 +71,7 @@ export class RecordChunk {
     }
 
     const operation = toAddOperation(result.product);
-    if (operation.includes('\\u0000')) {
+    if (ESCAPED_NUL.test(operation)) {
       // Postgres text cannot hold U+0000; keep the record as rejected instead of failing the file.
       const reason = 'a field contains a NUL character (U+0000), which cannot be stored';
       this.rejected.push({

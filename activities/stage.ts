@@ -101,7 +101,7 @@ export function createStageActivities(deps: ActivityDeps) {
       }
       await flush(chunk, checkpoint.position);
       await checkRejections(deps, ingestion.id, source.path, checkpoint, input.maxRejectedShare);
-      if (limits.full && !input.allowShrink) await checkFullFeedSize(deps, ingestion);
+      if (limits.full) await checkFullFeedSize(deps, ingestion, input.allowShrink);
 
       const totals = await beating({ ...checkpoint }, () =>
         deps.warehouse.finishStaging(ingestion, limits, checkpoint),
@@ -176,13 +176,23 @@ async function checkRejections(
   );
 }
 
-/** A full feed replaces the catalog: refuse one that would drop more than half of it. */
+/**
+ * A full feed replaces the catalog: refuse one that carries no product at all (removal records
+ * only, say), and unless allowed, one that would drop more than half of it.
+ */
 async function checkFullFeedSize(
   deps: ActivityDeps,
   ingestion: { id: string; tenant: string; catalog: string },
+  allowShrink: boolean,
 ): Promise<void> {
   const { staged, current } = await deps.warehouse.fullFeedSizes(ingestion);
-  if (current > 0 && staged < current / 2) {
+  if (staged === 0) {
+    throw new UnsafeFullFeedError(
+      'this full feed carries no products, only removals: it would empty the catalog; ' +
+        'send the removals as a delta',
+    );
+  }
+  if (!allowShrink && current > 0 && staged < current / 2) {
     throw new UnsafeFullFeedError(
       `this full feed has ${staged} products but the catalog has ${current}: it would remove more than half of it; ` +
         'send it as a delta, or set allowShrink to replace the catalog anyway',

@@ -415,12 +415,8 @@ describe('ingesting catalogs through Temporal, the warehouse and the catalog API
     const again = await ingest(
       input('removals', 'main', delta, { source: { kind: 'file', path: delta, mapping } }),
     );
-    assert.equal(
-      again.stage.batches,
-      1,
-      'only the unknown id, which the warehouse cannot vouch for',
-    );
-    assert.equal(again.stage.alreadyDelivered, 4);
+    assert.equal(again.stage.batches, 0, 'every removal, of a known id or not, was delivered');
+    assert.equal(again.stage.alreadyDelivered, 5);
 
     const full = await ingest(
       input('removals', 'full', delta, {
@@ -430,6 +426,44 @@ describe('ingesting catalogs through Temporal, the warehouse and the catalog API
     );
     assert.equal(full.stage.products, 1, 'a full feed carries no removals');
     assert.deepEqual([...s.fakeApi.catalog('removals', 'full').products.keys()], ['SKU-0000004']);
+  });
+
+  it('keeps a full feed removal time, and refuses a full feed of removals only', async () => {
+    const mapping = join(dir, 'removals-mapping.json');
+    const write = async (name: string, lines: object[]) => {
+      const path = join(dir, name);
+      await writeFile(path, lines.map((l) => JSON.stringify(l)).join('\n'));
+      return input('fullrm', 'main', path, { source: { kind: 'file', path, mapping } });
+    };
+    const at = (day: number) => `2024-07-0${day}T00:00:00Z`;
+    await ingest(
+      await write('fullrm-1.jsonl', [
+        { id: 'A', title: 'A', updated_at: at(1) },
+        { id: 'B', title: 'B', updated_at: at(1) },
+      ]),
+    );
+    const full = await write('fullrm-2.jsonl', [
+      { id: 'A', deleted: true, updated_at: at(3) },
+      { id: 'B', title: 'B', updated_at: at(3) },
+    ]);
+    await ingest({ ...full, mode: 'full' });
+    // An older version of A, replayed: the removal is newer and wins.
+    await ingest(await write('fullrm-3.jsonl', [{ id: 'A', title: 'A again', updated_at: at(2) }]));
+    const a = await s.pool.query(
+      `SELECT removed_at IS NOT NULL AS removed FROM products WHERE tenant = 'fullrm' AND product_id = 'A'`,
+    );
+    assert.equal(a.rows[0].removed, true);
+    assert.deepEqual([...s.fakeApi.catalog('fullrm', 'main').products.keys()], ['B']);
+
+    const onlyRemovals = await write('fullrm-4.jsonl', [{ id: 'B', deleted: true }]);
+    const err = await ingest({ ...onlyRemovals, mode: 'full', allowShrink: true }).catch(
+      (e: unknown) => e,
+    );
+    assert.ok(err instanceof WorkflowFailedError);
+    assert.match(
+      err.cause!.message,
+      /carries no products, only removals: it would empty the catalog/,
+    );
   });
 
   it('refuses a full feed that would remove most of the catalog, and marks removals of a smaller one', async () => {

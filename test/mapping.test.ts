@@ -156,6 +156,58 @@ describe('mapping rules', () => {
     );
   });
 
+  it('matches removal values across case and the text CSV gives them', async () => {
+    const chunk = new RecordChunk();
+    const shopify = (await loadMapping('shopify', undefined)).mapping;
+    const custom = parseMapping(
+      JSON.stringify({
+        fields: { id: 'id', title: 'title' },
+        remove: { path: 'deleted', values: [true] },
+      }),
+      'm.json',
+    );
+    chunk.add({ position: 1, record: { id: 1, title: 'A', status: 'ARCHIVED' } }, shopify);
+    chunk.add({ position: 2, record: { id: 'c1', title: 'B', deleted: 'TRUE' } }, custom);
+    chunk.add({ position: 3, record: { id: 'c2', title: 'C', deleted: 'false' } }, custom);
+    chunk.add({ position: 4, record: { id: 'c3', title: 'D', deleted: { nested: true } } }, custom);
+    assert.deepEqual(
+      chunk.itemList().map((i) => [i.productId, i.removal]),
+      [
+        ['1', true],
+        ['c1', true],
+        ['c2', false],
+        ['c3', false],
+      ],
+    );
+  });
+
+  it('takes the text \\u0000 for text, and only a real NUL for a NUL', async () => {
+    const chunk = new RecordChunk();
+    const generic = (await loadMapping('generic', undefined)).mapping;
+    chunk.add(
+      { position: 1, record: { id: 'M2', title: 'Escape sequence \\u0000 explained' } },
+      generic,
+    );
+    chunk.add({ position: 2, record: { id: 'M3', title: 'a real \u0000 NUL' } }, generic);
+    assert.deepEqual(
+      chunk.itemList().map((i) => i.productId),
+      ['M2'],
+    );
+    assert.match(chunk.rejected[0]!.reason, /NUL character/);
+  });
+
+  it('detects Salesforce rows and Bloomreach remove lines, and reads the latter as removals', async () => {
+    assert.equal(detectPreset({ Id: '01t1', Name: 'Lamp', IsActive: true }), 'salesforce');
+    const line = { op: 'remove', path: '/products/006' };
+    assert.equal(detectPreset(line), 'bloomreach');
+    const chunk = new RecordChunk();
+    chunk.add({ position: 1, record: line }, (await loadMapping('bloomreach', undefined)).mapping);
+    assert.deepEqual(
+      chunk.itemList().map((i) => [i.productId, i.removal]),
+      [['006', true]],
+    );
+  });
+
   it('refuses a removal rule without values', () => {
     assert.throws(
       () =>

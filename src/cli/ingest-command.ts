@@ -141,7 +141,7 @@ export function formatSummary(s: IngestSummary): string {
       `${st.rejected} rejected, ${st.duplicates} duplicates`,
     `  warehouse: ${st.products} products, ${st.upserted} inserted or changed, ${st.unchanged} unchanged` +
       (st.stale ? `, ${st.stale} older than the warehouse's (its newer version sent)` : '') +
-      (st.removed ? `, ${st.removed} removed by this full feed` : '') +
+      (st.removed ? `, ${st.removed} removed` : '') +
       (st.alreadyDelivered
         ? `, ${st.alreadyDelivered} already in the catalog API (not resent)`
         : ''),

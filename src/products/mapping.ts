@@ -151,9 +151,10 @@ function readField(record: unknown, spec: FieldSpec | undefined): unknown {
 export function isRemoval(record: unknown, mapping: Mapping): boolean {
   if (!mapping.remove) return false;
   const value = getPath(record, mapping.remove.path);
-  return mapping.remove.values.some((v) =>
-    typeof v === 'string' && typeof value === 'string' ? v === value.trim() : v === value,
-  );
+  if (value === undefined || value === null || typeof value === 'object') return false;
+  // CSV carries `true` as text, and sources disagree on case (`archived`, `ARCHIVED`).
+  const text = String(value).trim().toLowerCase();
+  return mapping.remove.values.some((v) => String(v).toLowerCase() === text);
 }
 
 /** The id and update time of a removal record; nothing else of it matters. */

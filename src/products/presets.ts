@@ -84,6 +84,7 @@ export const PRESETS = {
     },
     variants: 'value.variants',
     attributesFrom: 'value.attributes',
+    remove: { path: 'op', values: ['remove'] },
   },
   /** The Meilisearch e-commerce demo (Amazon listings, Medusa-style products). */
   'meilisearch-ecommerce': {
@@ -155,7 +156,8 @@ export function detectPreset(sample: unknown): PresetName {
   if (sample === null || typeof sample !== 'object' || Array.isArray(sample)) return 'generic';
   const r = sample as Record<string, unknown>;
 
-  if (has(r, 'op', 'path', 'value')) return 'bloomreach';
+  if (has(r, 'op', 'path') && (has(r, 'value') || r.op === 'remove')) return 'bloomreach';
+  if (has(r, 'Id', 'Name') && (has(r, 'IsActive') || has(r, 'ProductCode'))) return 'salesforce';
   if (has(r, 'priceInfo') || (has(r, 'id', 'title') && has(r, 'brands'))) return 'google-retail';
   if (has(r, 'body_html') || has(r, 'vendor', 'variants')) return 'shopify';
   if (has(r, 'name', 'image', 'popularity')) return 'bestbuy';

@@ -179,14 +179,6 @@ export class Warehouse {
       if (row && row.status !== 'staging') return this.stagingTotals(client, ingestion.id, row);
       await preferSetJoins(client);
 
-      // A full feed replaces the catalog: a removal there is simply a product it does not carry.
-      const droppedRemovals = limits.full
-        ? ((
-            await client.query(`DELETE FROM ingestion_items WHERE ingestion_id = $1 AND removal`, [
-              ingestion.id,
-            ])
-          ).rowCount ?? 0)
-        : 0;
       const upsert = await client.query(
         `INSERT INTO products AS p (tenant, catalog, product_id, title, price, currency, body, content_hash,
                                     source_updated_at, last_ingestion_id)
@@ -203,14 +195,27 @@ export class Warehouse {
         [ingestion.id, ingestion.tenant, ingestion.catalog],
       );
       const removals = await client.query(
+        // A full feed's PUT drops the product at once, so the catalog API no longer holds it.
         `UPDATE products p SET removed_at = now(), changed_at = now(), last_ingestion_id = $1,
-           source_updated_at = coalesce(i.source_updated_at, p.source_updated_at)
+           source_updated_at = coalesce(i.source_updated_at, p.source_updated_at),
+           delivered_hash = CASE WHEN $4::boolean THEN NULL ELSE p.delivered_hash END
          FROM ingestion_items i
          WHERE i.ingestion_id = $1 AND i.removal AND p.tenant = $2 AND p.catalog = $3
            AND p.product_id = i.product_id AND p.removed_at IS NULL
            AND coalesce(i.source_updated_at, 'infinity') >= coalesce(p.source_updated_at, '-infinity')`,
-        [ingestion.id, ingestion.tenant, ingestion.catalog],
+        [ingestion.id, ingestion.tenant, ingestion.catalog, Boolean(limits.full)],
       );
+      // A removal of a product never seen here: kept, so once delivered it is not sent again.
+      if (!limits.full) {
+        await client.query(
+          `INSERT INTO products (tenant, catalog, product_id, title, body, content_hash, source_updated_at,
+                                 last_ingestion_id, removed_at)
+           SELECT $2, $3, i.product_id, '', '{}', $4, i.source_updated_at, $1, now()
+             FROM ingestion_items i WHERE i.ingestion_id = $1 AND i.removal
+           ON CONFLICT (tenant, catalog, product_id) DO NOTHING`,
+          [ingestion.id, ingestion.tenant, ingestion.catalog, REMOVED_HASH],
+        );
+      }
       // Never send a version older than the one the warehouse holds: send the newer one instead,
       // whether that is a product or its removal.
       const staleAdds = await client.query(
@@ -234,6 +239,15 @@ export class Warehouse {
            AND i.source_updated_at IS NOT NULL AND p.source_updated_at > i.source_updated_at`,
         [ingestion.id, ingestion.tenant, ingestion.catalog, REMOVED_HASH],
       );
+      // A full feed replaces the catalog: a removal there is a product it does not carry (its
+      // time is kept above, so an older version cannot bring it back).
+      const droppedRemovals = limits.full
+        ? ((
+            await client.query(`DELETE FROM ingestion_items WHERE ingestion_id = $1 AND removal`, [
+              ingestion.id,
+            ])
+          ).rowCount ?? 0)
+        : 0;
       // A delta need not resend what the catalog API already accepted in this exact version.
       const skipped =
         limits.full || limits.resend
