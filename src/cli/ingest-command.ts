@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Client, Connection, WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import {
+  Client,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowFailedError,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { connectTemporal } from './connect';
 import type { Config } from '../config';
 import { checkIngestInput } from '../domain-validation';
 import { isPreset } from '../products/mapping';
@@ -37,9 +43,11 @@ export interface IngestCommandOptions {
 /** A preset name as it is, a file as an absolute path; a name that is neither is refused here. */
 function mappingRef(ref: string | undefined): string | undefined {
   if (ref === undefined || ref === 'auto' || isPreset(ref)) return ref;
-  if (/^[a-z-]+$/.test(ref) && !existsSync(ref)) {
+  if (/^[\w-]+$/.test(ref) && !existsSync(ref)) {
+    const near = Object.keys(PRESETS).find((p) => p === ref.toLowerCase().replace(/_/g, '-'));
     throw new Error(
-      `--mapping ${ref} is neither a preset (${Object.keys(PRESETS).join(', ')}) nor a file`,
+      `--mapping ${ref} is neither a preset (${Object.keys(PRESETS).join(', ')}) nor a file` +
+        (near ? `; did you mean ${near}?` : ''),
     );
   }
   return resolve(ref);
@@ -84,21 +92,16 @@ export async function runIngestCommand(
   const input = buildIngestInput(o, config);
   const invalid = checkIngestInput(input);
   if (invalid) throw new InvalidInputError(`invalid input: ${invalid}`);
-  const address = config.temporal.address ?? '127.0.0.1:7233';
-  const connection = await Connection.connect({ address }).catch((err: unknown) => {
-    throw new Error(
-      `cannot reach Temporal at ${address} (set TEMPORAL_ADDRESS, or start ` +
-        `\`npx catalog-ingest worker\`): ${(err as Error).message}`,
-    );
-  });
+  const connection = await connectTemporal(config);
   try {
     const client = new Client({ connection, namespace: config.temporal.namespace });
     const workflowId = o.workflowId ?? ingestWorkflowId(o.tenant, o.catalog);
-    const handle = await client.workflow.start('ingestCatalog', {
-      taskQueue: config.temporal.taskQueue,
-      workflowId,
-      args: [input],
-    });
+    const handle = await client.workflow
+      .start('ingestCatalog', { taskQueue: config.temporal.taskQueue, workflowId, args: [input] })
+      .catch((err: unknown) => {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        throw new Error(`a workflow with id ${workflowId} is already running; choose another id`);
+      });
     out.write(`started ${workflowId}\n`);
     if (!(await hasWorker(client, config.temporal.namespace, config.temporal.taskQueue))) {
       out.write(

@@ -9,12 +9,7 @@ import { createLogger } from '../logger';
 import { PROJECT_ROOT, startStack } from '../stack';
 import { createPool } from '../warehouse/pool';
 import { migrate } from '../warehouse/migrations';
-import {
-  Client,
-  Connection,
-  ScheduleNotFoundError,
-  ScheduleOverlapPolicy,
-} from '@temporalio/client';
+import { Client, ScheduleNotFoundError, ScheduleOverlapPolicy } from '@temporalio/client';
 import { checkSyncInput } from '../domain-validation';
 import type { ApiSource, SyncSourceInput, SyncSummary } from '../domain';
 import { FakeSalesforce } from '../fakes/fake-salesforce';
@@ -22,6 +17,7 @@ import { FakeShopify } from '../fakes/fake-shopify';
 import { createSyncSchedule, listSyncSchedules } from '../schedules';
 import { buildWorkflowBundle } from '../temporal/workflow-bundle';
 import { PRESETS } from '../products/presets';
+import { connectTemporal } from './connect';
 import { runIngestCommand } from './ingest-command';
 import { describeRetry, hasWorker, watch } from './progress';
 
@@ -36,6 +32,20 @@ function positiveInt(value: string): number {
   if (!Number.isInteger(n) || n <= 0)
     throw new InvalidArgumentError('expected a positive whole number');
   return n;
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
+  return n;
+}
+
+/** A catch-up window: a whole number of s, m, h or d, at least the 10 s Temporal accepts. */
+function catchupWindow(value: string): string {
+  const m = /^(\d+)(s|m|h|d)$/.exec(value);
+  const seconds = m ? Number(m[1]) * { s: 1, m: 60, h: 3_600, d: 86_400 }[m[2] as 's'] : 0;
+  if (seconds < 10) throw new InvalidArgumentError('expected a duration of at least 10s, e.g. 10m');
+  return value;
 }
 
 function range(value: string): [number, number] {
@@ -84,7 +94,11 @@ function withSourceOptions(command: Command): Command {
       'Shopify bucket size (40 standard, 80 Advanced, 400 Plus)',
       positiveInt,
     )
-    .option('--leak-per-second <n>', 'Shopify leak rate (2 standard, 4 Advanced, 20 Plus)', Number)
+    .option(
+      '--leak-per-second <n>',
+      'Shopify leak rate (2 standard, 4 Advanced, 20 Plus)',
+      positiveNumber,
+    )
     .option('--per-minute <n>', 'Salesforce requests per minute for this tenant', positiveInt)
     .option('--account <account>', 'catalog API account (default: the tenant)');
 }
@@ -127,9 +141,7 @@ function parseSource(value: string, keyRef: string): ApiSource {
 }
 
 async function withClient(config: Config, work: (client: Client) => Promise<void>): Promise<void> {
-  const connection = await Connection.connect({
-    address: config.temporal.address ?? '127.0.0.1:7233',
-  });
+  const connection = await connectTemporal(config);
   try {
     await work(new Client({ connection, namespace: config.temporal.namespace }));
   } finally {
@@ -366,7 +378,12 @@ async function main(argv: string[]): Promise<number> {
   const createSchedule = schedule
     .command('create')
     .requiredOption('--every <interval>', 'e.g. 15m, 1h')
-    .option('--catchup-window <interval>', 'start missed runs within this window', '10m')
+    .option(
+      '--catchup-window <interval>',
+      'start missed runs within this window',
+      catchupWindow,
+      '10m',
+    )
     .option('--paused', 'create it paused');
   withSourceOptions(createSchedule).action(async (o) => {
     const source = sourceFromOptions(o);
