@@ -94,12 +94,13 @@ export class RecordChunk {
   }
 
   private addRemoval(position: number, record: object, mapping: Mapping): void {
-    const result = validateRemoval(applyRemovalMapping(record, mapping));
+    const candidate = applyRemovalMapping(record, mapping);
+    const result = validateRemoval(candidate);
     if (!result.ok || result.removal.id.includes('\u0000')) {
       const issues = result.ok ? [] : result.issues;
       this.rejected.push({
         position,
-        productId: null,
+        productId: typeof candidate.id === 'string' ? candidate.id : null,
         reason: `removal: ${issues.length ? describeIssues(issues) : 'the id contains a NUL character'}`,
         issues,
         raw: rawText(record),

@@ -234,6 +234,29 @@ describe('telling JSON from JSON Lines', () => {
     }
   });
 
+  it('tells TSV from CSV by the header when the name does not say', async () => {
+    assert.equal(
+      await detectFormat(await file('feed.txt', 'id\ttitle\tprice\nA\tB, C\t1\n')),
+      'tsv',
+    );
+    assert.equal(await detectFormat(await file('feed2.txt', 'id,title\tnote\nA,B\tc\n')), 'csv');
+  });
+
+  it('reads a Latin-1 or NUL-holding text file record by record instead of refusing it', async () => {
+    const latin1 = join(dir, 'latin1.txt');
+    await writeFile(latin1, Buffer.from('id,title\n1,Caf\xe9\n2,Th\xe9\n3,Tea\n', 'latin1'));
+    const records = await readAll(latin1);
+    assert.deepEqual(
+      records.map((r) => 'record' in r),
+      [false, false, true],
+    );
+    const nul = await file('nul.json', '[{"id":"Z1","title":"a"},{"id":"Z2","title":"b\u0000c"}]');
+    assert.deepEqual(
+      (await readAll(nul)).map((r) => 'record' in r),
+      [true, false],
+    );
+  });
+
   it('says an empty JSON file is empty', async () => {
     await assert.rejects(detectFormat(await file('empty.json', '  \n')), /empty\.json is empty/);
   });

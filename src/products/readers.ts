@@ -16,6 +16,8 @@ export type SourceRecord =
   { position: number; record: unknown } | { position: number; error: string; raw: string };
 
 const HEAD_BYTES = 64 * 1024;
+/** How much of a record that cannot be read is kept with its reason. */
+const RAW_MAX_CHARS = 100_000;
 const FIRST_LINE_MAX_BYTES = 16 * 1024 * 1024;
 
 /** Picks the format from the extension, then from the first bytes. */
@@ -48,7 +50,9 @@ export async function detectFormat(path: string): Promise<FileFormat> {
     const what = head.trim() === '' ? 'is empty' : 'does not start with a JSON array or object';
     throw new SourceFormatError(`${path} ${what}`);
   }
-  return 'csv';
+  const header = head.split('\n', 1)[0]!;
+  const count = (c: string) => header.split(c).length - 1;
+  return count('\t') > count(',') ? 'tsv' : 'csv';
 }
 
 /**
@@ -68,11 +72,19 @@ function looksLikeJsonLines(head: string): boolean {
   return !Object.values(parsed as object).some(Array.isArray);
 }
 
-/** NUL bytes or many control characters in the first bytes: not a text feed. */
+/**
+ * Many NUL bytes, control characters or undecodable bytes in the first bytes: not a text feed.
+ * A stray NUL or a Latin-1 accent is a bad record to reject, not a reason to refuse the file.
+ */
 function looksBinary(head: string): boolean {
-  if (head.includes('\u0000')) return true;
-  const control = head.match(/[\u0001-\u0008\u000e-\u001f\ufffd]/g)?.length ?? 0;
-  return head.length > 0 && control / head.length > 0.05;
+  if (head.length === 0) return false;
+  const count = (pattern: RegExp) => head.match(pattern)?.length ?? 0;
+  const share = (pattern: RegExp) => count(pattern) / head.length;
+  return (
+    (count(/\u0000/g) > 4 && share(/\u0000/g) > 0.01) ||
+    share(/[\u0001-\u0008\u000e-\u001f]/g) > 0.05 ||
+    share(/\ufffd/g) > 0.3
+  );
 }
 
 async function readHead(path: string, bytes: number): Promise<string> {
@@ -96,10 +108,10 @@ function delimitedRecord(
   const text = raw.replace(/\r?\n$/, '');
   if (fields.length !== header.length) {
     const error = `row has ${fields.length} fields but the header has ${header.length}`;
-    return { position, error, raw: text.slice(0, 10_000) };
+    return { position, error, raw: text.slice(0, RAW_MAX_CHARS) };
   }
   if (text.includes(NOT_UTF8_MARK))
-    return { position, error: NOT_UTF8, raw: text.slice(0, 10_000) };
+    return { position, error: NOT_UTF8, raw: text.slice(0, RAW_MAX_CHARS) };
   return { position, record: Object.fromEntries(header.map((name, i) => [name, fields[i]])) };
 }
 
@@ -144,14 +156,14 @@ const NOT_UTF8 =
 
 function parseElement(text: string, position: number): SourceRecord {
   if (text.includes(NOT_UTF8_MARK))
-    return { position, error: NOT_UTF8, raw: text.slice(0, 10_000) };
+    return { position, error: NOT_UTF8, raw: text.slice(0, RAW_MAX_CHARS) };
   try {
     return { position, record: JSON.parse(text) };
   } catch (err) {
     return {
       position,
       error: `not valid JSON: ${(err as Error).message}`,
-      raw: text.slice(0, 10_000),
+      raw: text.slice(0, RAW_MAX_CHARS),
     };
   }
 }
@@ -212,6 +224,8 @@ async function* readDelimited(path: string, delimiter: string): AsyncGenerator<S
         header = row.record.map((h) => h.trim().replace(/^g:/, ''));
         continue;
       }
+      // A line of nothing but blanks is no record.
+      if (row.record.length === 1 && row.record[0]!.trim() === '') continue;
       yield delimitedRecord(header, row.record, row.raw, row.info.lines);
     }
   } catch (err) {
