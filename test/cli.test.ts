@@ -15,79 +15,34 @@ function cli(...args: string[]): { code: number | null; stderr: string } {
 
 describe('the command line', () => {
   it('ends a usage error with exit code 2 and says what is wrong', () => {
-    const cases: [string[], RegExp][] = [
-      [['ingest', '--catalog', 'c', '--file', 'f.json'], /required option '--tenant <tenant>'/],
-      [
-        ['ingest', '--tenant', 't', '--catalog', 'c', '--file', 'f', '--mode', 'x'],
-        /'x' is invalid/,
-      ],
+    const source = '--source shopify:http://127.0.0.1:1';
+    const cases: [string | string[], RegExp][] = [
+      ['ingest --catalog c --file f.json', /required option '--tenant <tenant>'/],
+      ['ingest --tenant t --catalog c --file f --mode x', /'x' is invalid/],
       [['ingest', '--tenant', 't', '--catalog', 'c', '--file', ''], /--file is empty/],
       [
-        ['ingest', '--tenant', 't', '--catalog', 'c', '--file', 'f', '--mapping', 'nosuch'],
+        'ingest --tenant t --catalog c --file f --mapping nosuch',
         /--mapping nosuch is neither a preset \(bestbuy, shopify, .*\) nor a file/,
       ],
-      [['--bogus'], /unknown option '--bogus'/],
+      ['ingest --tenant t --catalog c --file f --mapping Shopify', /did you mean shopify\?/],
+      ['--bogus', /unknown option '--bogus'/],
+      [`sync --tenant t --catalog c ${source}`, /--key-ref/],
       [
-        ['ingest', '--tenant', 't', '--catalog', 'c', '--file', 'f', '--mapping', 'Shopify'],
-        /did you mean shopify\?/,
-      ],
-      [
-        [
-          'schedule',
-          'create',
-          '--tenant',
-          't',
-          '--catalog',
-          'c',
-          '--every',
-          '5m',
-          '--key-ref',
-          'k',
-        ],
-        /required option '--source/,
-      ],
-      [
-        [
-          'sync',
-          '--tenant',
-          't',
-          '--catalog',
-          'c',
-          '--source',
-          'shopify:http://127.0.0.1:1',
-          '--key-ref',
-          'k',
-          '--leak-per-second',
-          '0',
-        ],
+        `sync --tenant t --catalog c ${source} --key-ref k --leak-per-second 0`,
         /'0' is invalid. expected a positive number/,
       ],
       [
-        [
-          'schedule',
-          'create',
-          '--tenant',
-          't',
-          '--catalog',
-          'c',
-          '--source',
-          'shopify:http://127.0.0.1:1',
-          '--key-ref',
-          'k',
-          '--every',
-          '5m',
-          '--catchup-window',
-          '-5m',
-        ],
+        'schedule create --tenant t --catalog c --every 5m --key-ref k',
+        /required option '--source/,
+      ],
+      [
+        `schedule create --tenant t --catalog c ${source} --key-ref k --every 5m --catchup-window -5m`,
         /expected a duration of at least 10s/,
       ],
-      [['schedule', 'list'], /cannot reach Temporal at 127\.0\.0\.1:1/],
-      [
-        ['sync', '--tenant', 't', '--catalog', 'c', '--source', 'shopify:http://127.0.0.1:1'],
-        /--key-ref/,
-      ],
+      ['schedule list', /cannot reach Temporal at 127\.0\.0\.1:1/],
     ];
-    for (const [args, message] of cases) {
+    for (const [line, message] of cases) {
+      const args = typeof line === 'string' ? line.split(' ') : line;
       const { code, stderr } = cli(...args);
       assert.equal(code, 2, args.join(' '));
       assert.match(stderr, message);
