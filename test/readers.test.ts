@@ -234,6 +234,11 @@ describe('telling JSON from JSON Lines', () => {
     }
   });
 
+  it('refuses a CSV header that names a column twice', async () => {
+    const path = await file('twice.csv', 'id,title,id\n1,Hat,2\n');
+    await assert.rejects(readAll(path), /names the column "id" twice in its header/);
+  });
+
   it('tells TSV from CSV by the header when the name does not say', async () => {
     assert.equal(
       await detectFormat(await file('feed.txt', 'id\ttitle\tprice\nA\tB, C\t1\n')),

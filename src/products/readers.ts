@@ -222,6 +222,11 @@ async function* readDelimited(path: string, delimiter: string): AsyncGenerator<S
     }>) {
       if (!header) {
         header = row.record.map((h) => h.trim().replace(/^g:/, ''));
+        const twice = header.find((name, i) => header!.indexOf(name) !== i);
+        if (twice !== undefined) {
+          // Which of the two columns is meant cannot be guessed; taking one would lose the other.
+          throw new SourceFormatError(`${path} names the column "${twice}" twice in its header`);
+        }
         continue;
       }
       // A line of nothing but blanks is no record.
