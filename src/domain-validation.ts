@@ -14,7 +14,16 @@ const keyRef = z
   .string()
   .regex(/^[A-Za-z0-9_]{1,64}$/, 'a key name is letters, digits and underscores');
 const catalogApi = z
-  .object({ account: z.string().min(1).max(128).optional(), keyRef: keyRef.optional() })
+  .object({
+    account: z
+      .string()
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/,
+        'an account is letters, digits, dots, dashes or underscores',
+      )
+      .optional(),
+    keyRef: keyRef.optional(),
+  })
   .strict();
 
 const fileSource = z
@@ -61,8 +70,9 @@ const apiSource = z.discriminatedUnion('kind', [
       baseUrl: z.url(),
       keyRef,
       apiVersion: z.string().optional(),
-      bucketSize: z.number().int().min(1).optional(),
-      leakPerSecond: z.number().positive().optional(),
+      bucketSize: z.number().int().min(1).max(100_000).optional(),
+      // Below one call every ten seconds a sync would sleep for years; no real plan is that slow.
+      leakPerSecond: z.number().min(0.1).max(10_000).optional(),
     })
     .strict(),
   z
@@ -72,7 +82,7 @@ const apiSource = z.discriminatedUnion('kind', [
       keyRef,
       apiVersion: z.string().optional(),
       sobject: z.string().optional(),
-      perMinute: z.number().int().min(1).optional(),
+      perMinute: z.number().int().min(1).max(1_000_000).optional(),
       quotaRetryMs: z.number().int().min(1_000).optional(),
     })
     .strict(),

@@ -29,7 +29,7 @@ describe('the command line', () => {
       [`sync --tenant t --catalog c ${source}`, /--key-ref/],
       [
         `sync --tenant t --catalog c ${source} --key-ref k --leak-per-second 0`,
-        /'0' is invalid. expected a positive number/,
+        /'0' is invalid. expected calls per second between 0.1 and 10000/,
       ],
       [
         'schedule create --tenant t --catalog c --every 5m --key-ref k',

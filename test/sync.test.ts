@@ -195,6 +195,9 @@ describe('syncing products from rate-limited source APIs', () => {
       `SELECT id FROM ingestions WHERE tenant = 'archiving' AND workflow_id LIKE 'sync/%' LIMIT 1`,
     );
     const staged = rows[0]!.id;
+    const outcome = async () =>
+      (await s.pool.query(`SELECT status, error FROM ingestions WHERE id = $1`, [staged])).rows[0];
+    const before = await outcome();
     for (const tenant of ['evil', 'archiving']) {
       const err = await s.env.client.workflow
         .execute('ingestCatalog', {
@@ -217,6 +220,7 @@ describe('syncing products from rate-limited source APIs', () => {
     const jobs = [...s.fakeApi.jobs.values()].filter((j) => j.accountId === 'evil');
     assert.deepEqual(jobs, [], 'nothing reached the forger’s account');
     assert.deepEqual(await warehouseIds('evil'), []);
+    assert.deepEqual(await outcome(), before, "the sync's own record of it is untouched");
   });
 
   it('keeps a watermark per catalog, so a second catalog fed from the same source gets everything', async () => {

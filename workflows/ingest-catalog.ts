@@ -89,7 +89,9 @@ export async function ingestCatalog(input: IngestCatalogInput): Promise<IngestSu
     const from = input.source.kind === 'file' ? input.source.path : input.source.description;
     const error = `ingestion failed while reading ${from}: ${causeMessage(err)}`;
     progress.phase = 'failed';
-    await recordIngestionOutcome({ ingestionId, status: 'failed', error });
+    // Records staged by a sync belong to it: a run started by hand records nothing on them.
+    const owns = input.source.kind !== 'staged' || info.parent !== undefined;
+    if (owns) await recordIngestionOutcome({ ingestionId, status: 'failed', error });
     // The cause keeps the activity's failure type (CI_SOURCE_FORMAT, ...) for callers and the UI.
     throw ApplicationFailure.create({
       message: error,

@@ -34,9 +34,11 @@ function positiveInt(value: string): number {
   return n;
 }
 
-function positiveNumber(value: string): number {
+/** Calls a second a Shopify bucket leaks: at least one every ten seconds. */
+function leakRate(value: string): number {
   const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
+  if (!Number.isFinite(n) || n < 0.1 || n > 10_000)
+    throw new InvalidArgumentError('expected calls per second between 0.1 and 10000');
   return n;
 }
 
@@ -97,7 +99,7 @@ function withSourceOptions(command: Command): Command {
     .option(
       '--leak-per-second <n>',
       'Shopify leak rate (2 standard, 4 Advanced, 20 Plus)',
-      positiveNumber,
+      leakRate,
     )
     .option('--per-minute <n>', 'Salesforce requests per minute for this tenant', positiveInt)
     .option('--account <account>', 'catalog API account (default: the tenant)');
