@@ -95,6 +95,10 @@ export function createSyncActivities(deps: ActivityDeps) {
       const pacing = { pacedMs: 0, rateLimited: 0 };
       const result = async (extra: Partial<PullSegmentResult> = {}): Promise<PullSegmentResult> => {
         await deps.warehouse.recordReadCounts(ingestion.id, cp.records + cp.rejected, cp.rejected);
+        // No record means no child ingestion to finish it: close it here, so it holds no catalog.
+        if (cp.records + cp.rejected === 0) {
+          await deps.warehouse.finishIngestion(ingestion.id, 'succeeded');
+        }
         return {
           records: cp.records,
           rejected: cp.rejected,

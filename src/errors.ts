@@ -17,7 +17,8 @@ export type ErrorCode =
   | 'CI_QUOTA_EXHAUSTED'
   | 'CI_TOO_MANY_REJECTED'
   | 'CI_UNSAFE_FULL_FEED'
-  | 'CI_CURSOR_LOOP';
+  | 'CI_CURSOR_LOOP'
+  | 'CI_CATALOG_BUSY';
 
 export abstract class CatalogIngestError extends Error {
   abstract readonly code: ErrorCode;
@@ -126,5 +127,11 @@ export class TooManyRejectedError extends CatalogIngestError {
 /** A full feed would remove most of the catalog; refused unless explicitly allowed. */
 export class UnsafeFullFeedError extends CatalogIngestError {
   readonly code = 'CI_UNSAFE_FULL_FEED';
+  readonly retryable = false;
+}
+
+/** A full feed replaces the whole catalog, so it and other ingestions of it never overlap. */
+export class CatalogBusyError extends CatalogIngestError {
+  readonly code = 'CI_CATALOG_BUSY';
   readonly retryable = false;
 }

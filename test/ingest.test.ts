@@ -428,6 +428,40 @@ describe('ingesting catalogs through Temporal, the warehouse and the catalog API
     assert.deepEqual([...s.fakeApi.catalog('removals', 'full').products.keys()], ['SKU-0000004']);
   });
 
+  it('never lets a full feed overlap another ingestion of its catalog', async () => {
+    const full = join(dir, 'busy-full.jsonl');
+    const delta = join(dir, 'busy-delta.jsonl');
+    await generateCatalog(full, 20);
+    await generateCatalog(delta, 5, { start: 100 });
+    s.fakeApi.setJobDuration([2_000, 2_000]);
+    try {
+      const workflowId = `busy-full-${randomUUID()}`;
+      const running = s.env.client.workflow.execute('ingestCatalog', {
+        taskQueue: s.taskQueue,
+        workflowId,
+        args: [input('busy', 'main', full, { mode: 'full' })],
+      });
+      const started = async () =>
+        (await s.pool.query(`SELECT 1 FROM ingestions WHERE tenant = 'busy'`)).rowCount;
+      for (let i = 0; i < 100 && !(await started()); i++)
+        await new Promise((r) => setTimeout(r, 50));
+
+      const refused = await ingest(input('busy', 'main', delta)).catch((e: unknown) => e);
+      assert.ok(refused instanceof WorkflowFailedError);
+      assert.match(
+        refused.cause!.message,
+        new RegExp(`busy/main is being ingested by ${workflowId} \\(a full feed.*runs alone`),
+      );
+      assert.ok(failureTypes(refused).includes('CI_CATALOG_BUSY'));
+      await running;
+
+      await ingest(input('busy', 'main', delta));
+      assert.equal(s.fakeApi.catalog('busy', 'main').products.size, 25);
+    } finally {
+      s.fakeApi.setJobDuration([200, 800]);
+    }
+  });
+
   it('keeps a full feed removal time, and refuses a full feed of removals only', async () => {
     const mapping = join(dir, 'removals-mapping.json');
     const write = async (name: string, lines: object[]) => {

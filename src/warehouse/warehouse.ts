@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { CatalogBusyError } from '../errors';
 import { REMOVED_HASH } from '../products/product';
 
 export interface IngestionRow {
@@ -100,12 +101,41 @@ const ARRAY_OVERHEAD = 2;
 export class Warehouse {
   constructor(readonly pool: Pool) {}
 
+  /**
+   * Records the start of an ingestion (again on a retry: a no-op). A full feed replaces the
+   * catalog, and jobs of one catalog may finish in any order, so a full feed never overlaps
+   * another ingestion of its catalog: whichever comes second is refused, naming the first.
+   * An ingestion left unfinished (its workflow terminated) stops counting after 3 hours.
+   */
   async beginIngestion(row: IngestionRow): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO ingestions (id, workflow_id, tenant, catalog, source, mode, status)
-       VALUES ($1, $2, $3, $4, $5, $6, 'staging') ON CONFLICT (id) DO NOTHING`,
-      [row.id, row.workflowId, row.tenant, row.catalog, row.source, row.mode],
-    );
+    await this.transaction(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+        `ingest:${row.tenant}/${row.catalog}`,
+      ]);
+      const known = await client.query('SELECT 1 FROM ingestions WHERE id = $1', [row.id]);
+      if (known.rowCount) return;
+
+      const running = await client.query<{ id: string; workflow_id: string; mode: string }>(
+        `SELECT id, workflow_id, mode FROM ingestions
+          WHERE tenant = $1 AND catalog = $2 AND finished_at IS NULL
+            AND started_at > now() - interval '3 hours' AND ($3 = 'full' OR mode = 'full')
+          ORDER BY started_at LIMIT 1`,
+        [row.tenant, row.catalog, row.mode],
+      );
+      const other = running.rows[0];
+      if (other) {
+        throw new CatalogBusyError(
+          `${row.tenant}/${row.catalog} is being ingested by ${other.workflow_id} ` +
+            `(a ${other.mode === 'full' ? 'full feed' : 'delta'}, ingestion ${other.id}); a full ` +
+            'feed replaces the catalog and runs alone: start this one when that one ends',
+        );
+      }
+      await client.query(
+        `INSERT INTO ingestions (id, workflow_id, tenant, catalog, source, mode, status)
+         VALUES ($1, $2, $3, $4, $5, $6, 'staging')`,
+        [row.id, row.workflowId, row.tenant, row.catalog, row.source, row.mode],
+      );
+    });
   }
 
   /** Stages one chunk of valid products; for a repeated id the latest source update wins. */
