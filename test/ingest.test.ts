@@ -378,7 +378,7 @@ describe('ingesting catalogs through Temporal, the warehouse and the catalog API
       input('removals', 'main', delta, { source: { kind: 'file', path: delta, mapping } }),
     );
     assert.equal(summary.stage.rejected, 1);
-    assert.equal(summary.stage.removed, 2, 'SKU-0000001 and SKU-0000002');
+    assert.equal(summary.stage.removed, 3, 'SKU-0000001, SKU-0000002 and the unknown SKU-9999999');
     assert.equal(summary.stage.stale, 1, 'SKU-0000003');
 
     const catalog = s.fakeApi.catalog('removals', 'main');

@@ -236,8 +236,9 @@ export class Warehouse {
         [ingestion.id, ingestion.tenant, ingestion.catalog, Boolean(limits.full)],
       );
       // A removal of a product never seen here: kept, so once delivered it is not sent again.
+      let tombstones = 0;
       if (!limits.full) {
-        await client.query(
+        const inserted = await client.query(
           `INSERT INTO products (tenant, catalog, product_id, title, body, content_hash, source_updated_at,
                                  last_ingestion_id, removed_at)
            SELECT $2, $3, i.product_id, '', '{}', $4, i.source_updated_at, $1, now()
@@ -245,6 +246,7 @@ export class Warehouse {
            ON CONFLICT (tenant, catalog, product_id) DO NOTHING`,
           [ingestion.id, ingestion.tenant, ingestion.catalog, REMOVED_HASH],
         );
+        tombstones = inserted.rowCount ?? 0;
       }
       // Never send a version older than the one the warehouse holds: send the newer one instead,
       // whether that is a product or its removal.
@@ -309,7 +311,7 @@ export class Warehouse {
       const upserted = upsert.rowCount ?? 0;
       const duplicates = counts.recordsRead - counts.rejected - products - droppedRemovals;
       const staleCount = (staleAdds.rowCount ?? 0) + (staleRemovals.rowCount ?? 0);
-      const removedCount = (removed?.rowCount ?? 0) + (removals.rowCount ?? 0);
+      const removedCount = (removed?.rowCount ?? 0) + (removals.rowCount ?? 0) + tombstones;
       const unchanged = products - upserted - removalItems;
 
       await client.query(
