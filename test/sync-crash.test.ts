@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { SyncSummary } from '../src/domain';
 import { FakeShopify } from '../src/fakes/fake-shopify';
+import { needsPostgresServer } from './helpers/postgres';
 import { type TestStack, startTestStack } from './helpers/stack';
 import { startWorkerProcess, stopWorkerProcess } from './helpers/worker-process';
 
-describe('a worker killed in the middle of a backfill', () => {
+describe('a worker killed in the middle of a backfill', { skip: needsPostgresServer }, () => {
   let s: TestStack;
   let shopify: FakeShopify;
 

@@ -1,7 +1,7 @@
 /**
  * Ingestion benchmark: prints figures, asserts nothing.
  *   npm run bench:ingest [-- --products 50000]
- * Uses TEST_DATABASE_URL / DATABASE_URL when set (a Postgres server), else embedded PGlite.
+ * Needs a Postgres server in TEST_DATABASE_URL (or DATABASE_URL): the worker runs in its own process.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -12,6 +12,7 @@ import { generateCatalog } from '../../src/demo/generate';
 import type { IngestCatalogInput, IngestSummary } from '../../src/domain';
 import { PROJECT_ROOT } from '../../src/stack';
 import { catalogFile, haveRealCatalogs } from '../helpers/catalogs';
+import { needsPostgresServer } from '../helpers/postgres';
 import { type TestStack, startTestStack } from '../helpers/stack';
 import { startWorkerProcess, stopWorkerProcess } from '../helpers/worker-process';
 
@@ -61,6 +62,10 @@ function input(
 }
 
 async function main(): Promise<void> {
+  if (needsPostgresServer) {
+    process.stderr.write(`bench:ingest ${needsPostgresServer}\n`);
+    process.exit(2);
+  }
   const s = await startTestStack({
     fakeApi: { jobDurationMs: [0, 0], endpointIntervalMs: 0 },
     worker: false,

@@ -11,6 +11,15 @@ export interface TestDatabase {
 }
 
 /**
+ * Why a test that runs a worker in another process cannot run, if it cannot: the embedded
+ * warehouse serves one connection, held by the test process.
+ */
+export const needsPostgresServer =
+  (process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL)
+    ? false
+    : 'needs a Postgres server (TEST_DATABASE_URL): the embedded warehouse serves one process';
+
+/**
  * A fresh, empty database for one test file: a new database on the Postgres server named by
  * TEST_DATABASE_URL (or DATABASE_URL), which CI always sets; without one, embedded PGlite.
  */
