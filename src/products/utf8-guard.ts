@@ -10,8 +10,9 @@ const MARK_BYTES = Buffer.from(NOT_UTF8_MARK, 'utf8');
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
 /**
- * Passes UTF-8 through unchanged, drops a byte order mark at the start, and replaces each byte that does not begin a valid sequence
- * with U+FFFF. A sequence split across chunks is held back until the next one.
+ * Passes UTF-8 through unchanged, drops a byte order mark at the start, and replaces each
+ * byte that does not begin a valid sequence with U+FFFF. A sequence split across chunks is
+ * held back until the next one.
  */
 export class Utf8Guard extends Transform {
   private tail: Buffer = Buffer.alloc(0);

@@ -315,8 +315,8 @@ export class Warehouse {
       const unchanged = products - upserted - removalItems;
 
       await client.query(
-        `UPDATE ingestions SET status = 'staged', staged_at = clock_timestamp(), records_read = $2, records_rejected = $3,
-           duplicates = $4, products_upserted = $5, products_unchanged = $6, batches = $7,
+        `UPDATE ingestions SET status = 'staged', staged_at = clock_timestamp(), records_read = $2,
+           records_rejected = $3, duplicates = $4, products_upserted = $5, products_unchanged = $6, batches = $7,
            products_stale = $8, products_removed = $9, products_skipped = $10, target = $11 WHERE id = $1`,
         [
           ingestion.id,
