@@ -34,10 +34,16 @@ describe('syncing products from rate-limited source APIs', () => {
     })) as SyncSummary;
   }
 
-  /** A new shop on the fake, and the source that reads it with that token. */
-  function newShop(name: string, keyRef: keyof typeof TOKENS, products: number): ApiSource {
-    shopify.addShop(name, { token: TOKENS[keyRef], products });
-    return { kind: 'shopify', baseUrl: shopify.shopUrl(name), keyRef };
+  /** A new shop on the fake, and the source that reads it with that token and bucket. */
+  function newShop(
+    name: string,
+    keyRef: keyof typeof TOKENS,
+    products: number,
+    bucket: { bucketSize?: number; leakPerSecond?: number } = {},
+    churn: { updatesPerRequest?: number; createsPerRequest?: number } = {},
+  ): ApiSource {
+    shopify.addShop(name, { token: TOKENS[keyRef], products, ...bucket, ...churn });
+    return { kind: 'shopify', baseUrl: shopify.shopUrl(name), keyRef, ...bucket };
   }
 
   async function warehouseIds(tenant: string): Promise<string[]> {
@@ -53,19 +59,7 @@ describe('syncing products from rate-limited source APIs', () => {
   }
 
   it('backfills 100,000 Shopify products, each exactly once in the warehouse and the catalog API', async () => {
-    shopify.addShop('big', {
-      token: TOKENS.shopa,
-      products: 100_000,
-      bucketSize: 400,
-      leakPerSecond: 20,
-    });
-    const source: ApiSource = {
-      kind: 'shopify',
-      baseUrl: shopify.shopUrl('big'),
-      keyRef: 'shopa',
-      bucketSize: 400,
-      leakPerSecond: 20,
-    };
+    const source = newShop('big', 'shopa', 100_000, { bucketSize: 400, leakPerSecond: 20 });
     const started = Date.now();
     const summary = await sync({
       tenant: 'big',
@@ -94,19 +88,7 @@ describe('syncing products from rate-limited source APIs', () => {
   });
 
   it('paces calls with the shared limiter so a small bucket answers no 429', async () => {
-    shopify.addShop('small', {
-      token: TOKENS.shopb,
-      products: 3_000,
-      bucketSize: 5,
-      leakPerSecond: 4,
-    });
-    const source: ApiSource = {
-      kind: 'shopify',
-      baseUrl: shopify.shopUrl('small'),
-      keyRef: 'shopb',
-      bucketSize: 5,
-      leakPerSecond: 4,
-    };
+    const source = newShop('small', 'shopb', 3_000, { bucketSize: 5, leakPerSecond: 4 });
     const summary = await sync({
       tenant: 'small',
       catalog: 'main',
@@ -261,21 +243,13 @@ describe('syncing products from rate-limited source APIs', () => {
   });
 
   it("ends with the source's final state when the catalog changes while it is read", async () => {
-    shopify.addShop('live', {
-      token: TOKENS.shopa,
-      products: 2_000,
-      bucketSize: 400,
-      leakPerSecond: 20,
-      updatesPerRequest: 3,
-      createsPerRequest: 2,
-    });
-    const source: ApiSource = {
-      kind: 'shopify',
-      baseUrl: shopify.shopUrl('live'),
-      keyRef: 'shopa',
-      bucketSize: 400,
-      leakPerSecond: 20,
-    };
+    const source = newShop(
+      'live',
+      'shopa',
+      2_000,
+      { bucketSize: 400, leakPerSecond: 20 },
+      { updatesPerRequest: 3, createsPerRequest: 2 },
+    );
     await sync({ tenant: 'live', catalog: 'main', source, mode: 'backfill', pageSize: 100 });
     const live = shopify.shops.get('live')!;
     live.options.updatesPerRequest = 0;
@@ -294,13 +268,8 @@ describe('syncing products from rate-limited source APIs', () => {
   });
 
   it('fails fast with a clear error when the paging cursor loops', async () => {
-    shopify.addShop('loop', { token: TOKENS.shopa, products: 600 });
+    const source = newShop('loop', 'shopa', 600);
     shopify.setLoopCursor('loop', true);
-    const source: ApiSource = {
-      kind: 'shopify',
-      baseUrl: shopify.shopUrl('loop'),
-      keyRef: 'shopa',
-    };
     const err = await sync({ tenant: 'loop', catalog: 'main', source, mode: 'backfill' }).catch(
       (e: unknown) => e,
     );
