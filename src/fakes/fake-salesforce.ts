@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LoopbackServer } from './loopback-server';
+import { FakeSourceApi } from './loopback-server';
 
 export interface SalesforceOrgOptions {
   token: string;
@@ -39,10 +39,8 @@ interface Org {
  * up to 2000, `Sforce-Limit-Info` on every answer, a per-minute cap (429) and a rolling daily
  * quota (403 `REQUEST_LIMIT_EXCEEDED`).
  */
-export class FakeSalesforce {
+export class FakeSalesforce extends FakeSourceApi {
   readonly orgs = new Map<string, Org>();
-  private readonly server = new LoopbackServer((req, res) => this.handle(req, res));
-  private base = '';
   /** Open query cursors: a frozen id list and a position. */
   private readonly locators = new Map<
     string,
@@ -50,6 +48,7 @@ export class FakeSalesforce {
   >();
 
   constructor(orgs: Record<string, SalesforceOrgOptions> = {}) {
+    super();
     for (const [name, o] of Object.entries(orgs)) this.addOrg(name, o);
   }
 
@@ -96,15 +95,6 @@ export class FakeSalesforce {
     return { requests: o.requests, quotaRefusals: o.quotaRefusals };
   }
 
-  async start(port = 0): Promise<this> {
-    this.base = await this.server.start(port);
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    await this.server.stop();
-  }
-
   /** Salesforce's time format; records created in the same millisecond share it. */
   private tick(): string {
     return new Date().toISOString().replace('Z', '+0000');
@@ -116,7 +106,7 @@ export class FakeSalesforce {
     return org;
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse): void {
+  protected handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', this.base);
     const m = /^\/orgs\/([^/]+)(\/services\/data\/v[\d.]+\/query(?:\/([^/]+))?)$/.exec(
       url.pathname,

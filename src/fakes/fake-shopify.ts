@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { LoopbackServer } from './loopback-server';
+import { FakeSourceApi } from './loopback-server';
 
 /** Admin API version the fake serves under `/admin/api/{version}/`. */
 export const SHOPIFY_API_VERSION = '2024-10';
@@ -67,20 +67,15 @@ interface PageInfo {
  * when full, `Link` header paging with opaque `page_info` (filters only on the first request),
  * and a catalog that can change while it is read.
  */
-export class FakeShopify {
+export class FakeShopify extends FakeSourceApi {
   readonly shops = new Map<string, Shop>();
-  private readonly server = new LoopbackServer((req, res) => this.handle(req, res));
-  private base = '';
 
   constructor(shops: Record<string, ShopifyShopOptions> = {}) {
+    super();
     for (const [name, options] of Object.entries(shops)) this.addShop(name, options);
   }
 
-  /** `http://127.0.0.1:PORT`; a shop's API is at `${url}/shops/{shop}/admin/api/...`. */
-  get url(): string {
-    return this.base;
-  }
-
+  /** A shop's API: `${url}/shops/{shop}/admin/api/...`. */
   shopUrl(shop: string): string {
     return `${this.base}/shops/${shop}`;
   }
@@ -156,15 +151,6 @@ export class FakeShopify {
     return { requests: s.requests, throttled: s.throttled };
   }
 
-  async start(port = 0): Promise<this> {
-    this.base = await this.server.start(port);
-    return this;
-  }
-
-  async stop(): Promise<void> {
-    await this.server.stop();
-  }
-
   /** The current time; records created in the same millisecond share it, as real ones do. */
   private tick(): string {
     return new Date().toISOString();
@@ -176,7 +162,7 @@ export class FakeShopify {
     return shop;
   }
 
-  private handle(req: IncomingMessage, res: ServerResponse): void {
+  protected handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', this.base);
     const match = /^\/shops\/([^/]+)\/admin\/api\/([^/]+)\/products\.json$/.exec(url.pathname);
     const shop = match ? this.shops.get(match[1]!) : undefined;

@@ -24,3 +24,26 @@ export class LoopbackServer {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 }
+
+/** A fake source API on a loopback server: `start`, `stop`, and its base URL for subclasses. */
+export abstract class FakeSourceApi {
+  private readonly server = new LoopbackServer((req, res) => this.handle(req, res));
+  protected base = '';
+
+  /** `http://127.0.0.1:PORT`, once started. */
+  get url(): string {
+    return this.base;
+  }
+
+  /** Listens on `port` (0 for any free one). */
+  async start(port = 0): Promise<this> {
+    this.base = await this.server.start(port);
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    await this.server.stop();
+  }
+
+  protected abstract handle(req: IncomingMessage, res: ServerResponse): void;
+}
